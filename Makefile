@@ -1,0 +1,59 @@
+# figway: the two commands are `make run` and `make test`; both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := python3
+
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PY := .venv/bin/python
+VAR := var
+
+.PHONY: help install run prepare test lint bench bench-gateway bench-db bench-enrich bench-system reliability clean
+
+help:
+	@echo "make run    - install, create+seed the SQLite database, start providers, legacy, services, gateway"
+	@echo "make test   - install and run every test with coverage"
+	@echo "make lint   - ruff + mypy on gateway/ and services/"
+	@echo "make bench  - every benchmark, results in bench/results/"
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install -q "uv==0.13.9"
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+install: .venv/.synced
+
+prepare: install
+	@mkdir -p $(VAR)
+	$(PY) -m legacy_flask seed --if-empty
+	@if [ -f services/migrations/env.py ]; then $(PY) -m services migrate; fi
+
+run: prepare
+	$(PY) -m honcho start -f Procfile
+
+test: install
+	rm -f .coverage .coverage.*
+	$(PY) -m pytest --cov --cov-report= $(PYTEST_ARGS)
+	$(PY) -m coverage combine -q || true
+	$(PY) -m coverage report --include='gateway/*' --fail-under=85
+	$(PY) -m coverage report --include='services/*' --fail-under=85
+
+lint: install
+	$(PY) -m ruff check gateway services
+	$(PY) -m ruff format --check gateway services
+	$(PY) -m mypy
+
+bench: install
+	$(PY) -m bench all
+
+bench-gateway bench-db bench-enrich bench-system: install
+	$(PY) -m bench $(subst bench-,,$@)
+
+reliability: install
+	$(PY) -m bench reliability
+
+clean:
+	rm -rf .venv .tools $(VAR) .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache
