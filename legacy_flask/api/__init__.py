@@ -1,0 +1,1 @@
+"""The `/api` blueprints, as MVidarr's src/api/routes.py wires them."""
