@@ -8,7 +8,7 @@ MVidarr's SQLEnum columns do. Datetimes are naive UTC, as `datetime.utcnow` gave
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     JSON,
@@ -30,7 +30,7 @@ Base = declarative_base()
 
 def utcnow() -> datetime:
     """Naive UTC now, the way the legacy code stores every timestamp."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class VideoStatus(enum.Enum):
