@@ -1,0 +1,52 @@
+"""The services application: `create_app()` builds it, `mount_routers()` is the one place routes join.
+
+To add a router: create `services/<resource>/router.py` with `router = APIRouter(...)` and add
+one line to `ROUTERS` below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from services import health
+from services.db import create_engine, create_sessionmaker
+from services.errors import install_error_handlers
+from services.settings import Settings
+
+# One line per router; order matters only for overlapping paths (none today).
+ROUTERS: Sequence[APIRouter] = (health.router,)
+
+
+def mount_routers(app: FastAPI, routers: Sequence[APIRouter] = ROUTERS) -> None:
+    for router in routers:
+        app.include_router(router)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="figway services",
+        version="0.1.0",
+        lifespan=lifespan,
+        # Legacy (werkzeug) decides slash redirects itself; see services/_legacy_http.py.
+        redirect_slashes=False,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    mount_routers(app)
+    return app

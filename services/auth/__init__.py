@@ -1,0 +1,1 @@
+"""Who is calling: `CurrentUserDep` / `OptionalUserDep` (see current_user.py)."""

@@ -1,0 +1,153 @@
+"""Errors the services answer with, and the handlers that render them.
+
+Two shapes, one hierarchy:
+
+    ServiceError                 new endpoints: {"error": {"code", "message", "request_id"}}
+    ├── NotFound / Conflict / Forbidden / Unauthorized / BadRequest
+    LegacyError                  migrated endpoints: exactly the legacy body, e.g. {"error": "..."}
+
+Raise them from handlers or repositories; `install_error_handlers(app)` renders them. Bad
+input never becomes a 500 with a traceback: unexpected exceptions are logged and answered
+with a generic body (shape chosen by the route family, see `_is_legacy_path`).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from services._legacy_http import werkzeug_error_response
+
+logger = logging.getLogger("services.errors")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Route families that keep the legacy contract (their errors are `{"error": "<message>"}`).
+LEGACY_PREFIXES = ("/api/",)
+
+
+class ServiceError(Exception):
+    """An error of a new endpoint: `{"error": {"code", "message", "request_id"}}`."""
+
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class BadRequest(ServiceError):
+    status_code = 400
+    code = "bad_request"
+
+
+class Unauthorized(ServiceError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(ServiceError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(ServiceError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    status_code = 409
+    code = "conflict"
+
+
+class LegacyError(Exception):
+    """An error of a migrated endpoint, rendered byte for byte as legacy renders it."""
+
+    def __init__(self, status_code: int, body: Mapping[str, Any]) -> None:
+        super().__init__(status_code, body)
+        self.status_code = status_code
+        self.body = dict(body)
+
+
+def legacy_error(status_code: int, message: str, **extra: Any) -> LegacyError:
+    """`raise legacy_error(404, "Video not found")` -> 404 `{"error": "Video not found"}`."""
+    return LegacyError(status_code, {"error": message, **extra})
+
+
+def request_id(request: Request) -> str:
+    rid = request.headers.get(REQUEST_ID_HEADER)
+    return rid if rid and len(rid) <= 200 else uuid.uuid4().hex
+
+
+def _is_legacy_path(path: str) -> bool:
+    return path.startswith(LEGACY_PREFIXES)
+
+
+def service_error_response(request: Request, status_code: int, code: str, message: str) -> JSONResponse:
+    rid = request_id(request)
+    return JSONResponse(
+        {"error": {"code": code, "message": message, "request_id": rid}},
+        status_code=status_code,
+        headers={REQUEST_ID_HEADER: rid},
+    )
+
+
+async def _on_service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    return service_error_response(request, exc.status_code, exc.code, exc.message)
+
+
+async def _on_legacy_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LegacyError)
+    return JSONResponse(exc.body, status_code=exc.status_code)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if _is_legacy_path(request.url.path):
+        # Migrated handlers validate their own input to reproduce legacy messages; this is the net.
+        return JSONResponse({"error": "Invalid request"}, status_code=400)
+    details = "; ".join(
+        f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', '')}" for err in exc.errors()
+    )
+    return service_error_response(request, 422, "validation_error", details or "invalid request")
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if _is_legacy_path(request.url.path):
+        return werkzeug_error_response(exc.status_code, headers=exc.headers)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    response = service_error_response(request, exc.status_code, code, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    logger.exception("request.failed path=%s", request.url.path)
+    if _is_legacy_path(request.url.path):
+        # Legacy answers 500 {"error": str(e)}; we keep the shape, not the leaked internals.
+        return JSONResponse({"error": "Internal server error"}, status_code=500)
+    return service_error_response(request, 500, "internal_error", "Internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, _on_service_error)
+    app.add_exception_handler(LegacyError, _on_legacy_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)
