@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -188,11 +189,12 @@ class SettingsService:
         return bool(deleted)
 
     @classmethod
-    def initialize_defaults(cls, session: Session) -> int:
+    def initialize_defaults(cls, session: Session, now: datetime | None = None) -> int:
         """Insert the default settings that are missing; returns how many were added."""
+        now = now or utcnow()
         existing = {key for (key,) in session.query(Setting.key).all()}
         missing = [
-            Setting(key=key, value=value, description=description)
+            Setting(key=key, value=value, description=description, created_at=now, updated_at=now)
             for key, value, description in DEFAULT_SETTINGS
             if key not in existing
         ]
