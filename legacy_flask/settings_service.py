@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
