@@ -1,38 +1,86 @@
-"""Werkzeug's HTML error pages, so routing misses on migrated paths look like Flask's."""
+"""What the legacy (Flask + werkzeug) app does at the HTTP edges, reproduced for migrated routes.
+
+- Request bodies: `request.get_json(silent=True)`: JSON only for a JSON content type, and
+  `None` (never an error) for a missing, malformed or non-object body.
+- Query strings: `request.args.get(name, default, type=int)`: a value that `int()` refuses
+  falls back to the default, never an error.
+- Routing misses under `/api/`: `{"error": "<HTTP reason>"}` (legacy's error handler), and a
+  308 to the slash URL when only the trailing slash is missing (werkzeug's strict slashes).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from http import HTTPStatus
+import json
+from datetime import datetime
+from html import escape
+from typing import Any
 
+from fastapi import Request
+from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-_DESCRIPTIONS = {
-    404: (
-        "The requested URL was not found on the server. If you entered the URL manually please check"
-        " your spelling and try again."
-    ),
-    405: "The method is not allowed for the requested URL.",
-    400: "The browser (or proxy) sent a request that this server could not understand.",
-    415: ("Did not attempt to load JSON data because the request Content-Type was not 'application/json'."),
-}
+_TRUE = {"true", "1", "yes", "on"}
 
 
-def werkzeug_error_body(status_code: int, description: str | None = None) -> str:
-    name = HTTPStatus(status_code).phrase
-    text = description or _DESCRIPTIONS.get(status_code, "")
-    return (
-        "<!doctype html>\n<html lang=en>\n"
-        f"<title>{status_code} {name}</title>\n<h1>{name}</h1>\n<p>{text}</p>\n"
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def flag(value: Any) -> bool:
+    """Legacy's loose truthiness for query strings and JSON bodies."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in _TRUE
+
+
+def arg_flag(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    return flag(raw)
+
+
+def arg_int(request: Request, name: str, default: int | None = None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        return default
+
+
+def _is_json_mimetype(content_type: str) -> bool:
+    mimetype = content_type.split(";", 1)[0].strip().lower()
+    if mimetype == "application/json":
+        return True
+    return mimetype.startswith("application/") and mimetype.endswith("+json")
+
+
+async def json_body(request: Request) -> dict[str, Any] | None:
+    """The JSON object of the request, or None when there is none (or it is not an object)."""
+    if not _is_json_mimetype(request.headers.get("content-type", "")):
+        return None
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def legacy_json(body: Any, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status_code)
+
+
+def werkzeug_redirect(location: str, status_code: int = 308) -> Response:
+    """Werkzeug's redirect page, as `RequestRedirect` answers a URL missing its slash."""
+    html_location = escape(location)
+    body = (
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
+        "<p>You should be redirected automatically to the target URL: "
+        f'<a href="{html_location}">{html_location}</a>. If not, click the link.\n'
     )
-
-
-def werkzeug_error_response(
-    status_code: int, *, description: str | None = None, headers: Mapping[str, str] | None = None
-) -> Response:
     return Response(
-        werkzeug_error_body(status_code, description),
-        status_code=status_code,
-        media_type="text/html; charset=utf-8",
-        headers=dict(headers or {}),
+        body, status_code=status_code, media_type="text/html; charset=utf-8", headers={"Location": location}
     )

@@ -12,12 +12,17 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from services import health
+from services.app_settings import router as app_settings
+from services.app_settings.cache import SettingsCache
 from services.db import create_engine, create_sessionmaker
 from services.errors import install_error_handlers
 from services.settings import Settings
 
 # One line per router; order matters only for overlapping paths (none today).
-ROUTERS: Sequence[APIRouter] = (health.router,)
+ROUTERS: Sequence[APIRouter] = (
+    health.router,
+    app_settings.router,
+)
 
 
 def mount_routers(app: FastAPI, routers: Sequence[APIRouter] = ROUTERS) -> None:
@@ -31,6 +36,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.settings_cache = SettingsCache(ttl=settings.settings_cache_ttl)
     try:
         yield
     finally:

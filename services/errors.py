@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,8 +24,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
-from services._legacy_http import werkzeug_error_response
+from services._legacy_http import werkzeug_redirect
 
 logger = logging.getLogger("services.errors")
 
@@ -129,12 +131,32 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if _is_legacy_path(request.url.path):
-        return werkzeug_error_response(exc.status_code, headers=exc.headers)
+        if exc.status_code == 404:
+            redirect = slash_redirect(request)
+            if redirect is not None:
+                return redirect
+        # Legacy's HTTPException handler: {"error": exc.name}, headers (Allow) dropped.
+        return JSONResponse({"error": HTTPStatus(exc.status_code).phrase}, status_code=exc.status_code)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     response = service_error_response(request, exc.status_code, code, str(exc.detail))
     if exc.headers:
         response.headers.update(exc.headers)
     return response
+
+
+def slash_redirect(request: Request) -> Response | None:
+    """Werkzeug's strict-slashes 308 when `path + "/"` is a route for this method."""
+    path = request.url.path
+    if path.endswith("/"):
+        return None
+    scope = {**request.scope, "path": path + "/", "raw_path": (path + "/").encode()}
+    for route in request.app.router.routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            host = request.headers.get("host", "localhost")
+            query = f"?{request.url.query}" if request.url.query else ""
+            return werkzeug_redirect(f"{request.url.scheme}://{host}{path}/{query}")
+    return None
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     db_pool_timeout: float = Field(default=30.0, gt=0)
     db_echo: bool = False
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    # How long the services trust a cached setting (the login guard reads one per request).
+    settings_cache_ttl: float = Field(default=2.0, ge=0)
 
     # The legacy Flask secret: signs the `mvidarr_session` cookie both programs accept.
     secret_key: SecretStr = Field(

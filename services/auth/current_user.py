@@ -1,11 +1,13 @@
 """The one dependency that says who is calling.
 
-For now it reads the user the way the legacy app does: the Flask session cookie
-(`mvidarr_session`) names `username`. The auth work (issue 7) replaces the internals of
-`get_current_user` (JWT, API keys, ...) and keeps these two aliases stable:
+For now it reads the user exactly the way the legacy app does (legacy_flask/auth): the signed
+Flask session cookie (`mvidarr_session`) carries `user_id` and `session_token`; the user is
+the owner of that ACTIVE, unexpired `user_sessions` row, if the user is active. The auth work
+(issue 7) replaces the internals of `get_optional_user` (JWT, API keys, ...) and keeps these
+aliases stable:
 
     OptionalUserDep  -> User | None
-    CurrentUserDep   -> User, or the legacy 401 {"error": "User not found"}
+    CurrentUserDep   -> User, or the legacy 401 {"error": "Authentication required", ...}
 """
 
 from __future__ import annotations
@@ -14,26 +16,46 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from services.auth.flask_session import load_session
 from services.db import SessionDep
-from services.errors import legacy_error
-from services.models import User
+from services.errors import LegacyError
+from services.models import SessionStatus, User, UserSession, utcnow
 from services.settings import Settings
+
+AUTH_REQUIRED_BODY = {"error": "Authentication required", "code": "AUTH_REQUIRED"}
 
 
 async def get_optional_user(request: Request, session: SessionDep) -> User | None:
+    if "figway_user" in request.scope:  # one lookup per request, shared by guard and handler
+        cached: User | None = request.scope["figway_user"]
+        return cached
     settings: Settings = request.app.state.settings
     data = load_session(
         request.cookies.get(settings.session_cookie_name, ""),
         secret_key=settings.secret_key.get_secret_value(),
         max_age=settings.session_lifetime_seconds,
     )
-    username = data.get("username")
-    if not isinstance(username, str) or not username:
-        return None
-    user: User | None = await session.scalar(select(User).where(User.username == username))
+    user = await _session_user(session, data.get("user_id"), data.get("session_token"))
+    request.scope["figway_user"] = user
     return user
+
+
+async def _session_user(session: SessionDep, user_id: object, token: object) -> User | None:
+    if not isinstance(token, str) or not token or not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None
+    row = await session.scalar(
+        select(UserSession)
+        .join(UserSession.user)
+        .options(contains_eager(UserSession.user))
+        .where(UserSession.session_token == token)
+    )
+    if row is None or row.user_id != user_id or row.status != SessionStatus.ACTIVE:
+        return None
+    if row.expires_at <= utcnow() or not row.user.is_active:
+        return None
+    return row.user
 
 
 OptionalUserDep = Annotated[User | None, Depends(get_optional_user)]
@@ -41,7 +63,7 @@ OptionalUserDep = Annotated[User | None, Depends(get_optional_user)]
 
 async def get_current_user(user: OptionalUserDep) -> User:
     if user is None:
-        raise legacy_error(401, "User not found")
+        raise LegacyError(401, AUTH_REQUIRED_BODY)
     return user
 
 

@@ -1,0 +1,1 @@
+"""`/api/settings`: the key/value settings store (legacy contract), and the services' cache of it."""

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from services.models import Setting, utcnow
+from services.repository import Repository
+
+
+def to_stored(value: Any) -> str:
+    """How legacy's SettingsService stores a value: everything is a string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return "" if value is None else str(value)
+
+
+class SettingRepository(Repository[Setting]):
+    model = Setting
+
+    async def list_all(self) -> Sequence[Setting]:
+        return await self.list(order_by=[Setting.key])
+
+    async def get_by_key(self, *, key: str) -> Setting | None:
+        found: Setting | None = await self.session.scalar(select(Setting).where(Setting.key == key))
+        return found
+
+    async def set_many(self, *, values: Mapping[str, Any], descriptions: Mapping[str, str | None]) -> None:
+        existing = {
+            row.key: row
+            for row in await self.session.scalars(select(Setting).where(Setting.key.in_(list(values))))
+        }
+        for key, raw in values.items():
+            value = to_stored(raw)
+            row = existing.get(key)
+            if row is None:
+                row = Setting(key=key, value=value, description=descriptions.get(key))
+                self.session.add(row)
+                existing[key] = row
+            else:
+                row.value = value
+                row.updated_at = utcnow()
+                if descriptions.get(key):
+                    row.description = descriptions[key]
+        await self.session.flush()
+
+    async def delete_key(self, *, key: str) -> bool:
+        result = await self.session.execute(delete(Setting).where(Setting.key == key))
+        return bool(getattr(result, "rowcount", 0))
