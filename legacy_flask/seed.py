@@ -10,6 +10,7 @@ same rows. Artist *i* (id = i) is named `artist_name(i)` and video *i* is titled
 
 from __future__ import annotations
 
+import functools
 import random
 import string
 from collections.abc import Callable
@@ -204,8 +205,14 @@ def _downloads(videos: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+@functools.lru_cache(maxsize=4)
+def _demo_hash(password: str) -> str:
+    # Hashing is the slow part of a small seed; one hash per password per process is plenty.
+    return hash_password(password)
+
+
 def _users(password: str) -> list[dict[str, Any]]:
-    password_hash = hash_password(password)
+    password_hash = _demo_hash(password)
     return [
         {
             "id": index,

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from legacy_flask.app import create_app
+from legacy_flask.database import make_engine
+from legacy_flask.extensions import ENGINE_KEY
+from legacy_flask.seed import seed
+
+PASSWORD = "Figway-demo-1"
+# 10 artists, 250 videos, 2-3 playlists: enough shape for every endpoint, seeded in well under a second.
+TEST_SCALE = 0.05
+
+
+@pytest.fixture
+def seeded_url(database_url: str) -> str:
+    engine = make_engine(database_url)
+    try:
+        seed(engine, scale=TEST_SCALE, password=PASSWORD)
+    finally:
+        engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def app(seeded_url: str) -> Iterator[Flask]:
+    application = create_app({"DATABASE_URL": seeded_url, "SECRET_KEY": "test-secret", "TESTING": True})
+    yield application
+    application.extensions[ENGINE_KEY].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Session]:
+    """A session of its own (outside any request), for arranging and checking rows."""
+    engine: Engine = app.extensions[ENGINE_KEY]
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def login(app: Flask) -> Callable[[str], FlaskClient]:
+    """A fresh test client logged in as the named demo user."""
+
+    def _login(username: str) -> FlaskClient:
+        c = app.test_client()
+        response = c.post("/auth/login", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.get_json()
+        return c
+
+    return _login
