@@ -1,0 +1,57 @@
+"""When a request meant for the target is answered by legacy instead (DESIGN.md, proxy rules).
+
+- It never reached the target (connect error, open circuit, no free connection): retry on
+  legacy, whatever the method: the target has not seen it, so nothing can happen twice.
+- It reached the target: retry on legacy only when the method is safe (GET/HEAD/OPTIONS) and
+  the target answered 5xx or timed out. A write that reached the target is never resent, even
+  if the connection died before the answer, because the target may have committed it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+
+import aiohttp
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Attempt(enum.Enum):
+    NOT_REACHED = "not_reached"
+    """The request bytes never left for the target (connect failure, breaker open)."""
+    TIMEOUT = "timeout"
+    """Sent, then no (complete) answer in time."""
+    FAILED = "failed"
+    """Sent, then the connection broke: the target may have acted on it."""
+    ANSWERED = "answered"
+
+
+def should_fall_back(method: str, attempt: Attempt, status: int | None = None) -> bool:
+    if attempt is Attempt.NOT_REACHED:
+        return True
+    if method.upper() not in SAFE_METHODS:
+        return False
+    if attempt in (Attempt.TIMEOUT, Attempt.FAILED):
+        return True
+    return status is not None and status >= 500
+
+
+def classify(exc: BaseException) -> Attempt:
+    """What an aiohttp client error says about whether the target saw the request."""
+    # Order matters: ConnectionTimeoutError is a TimeoutError and a ServerTimeoutError, and
+    # ClientConnectorError is a ClientOSError.
+    if isinstance(exc, aiohttp.ConnectionTimeoutError | aiohttp.ClientConnectorError):
+        return Attempt.NOT_REACHED
+    if isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError | TimeoutError):
+        return Attempt.TIMEOUT
+    return Attempt.FAILED
+
+
+def reason(method: str, attempt: Attempt, status: int | None = None) -> str:
+    """A short word for logs and metrics: why (or why not) legacy answered instead."""
+    if attempt is Attempt.NOT_REACHED:
+        return "not_reached"
+    if not should_fall_back(method, attempt, status):
+        return "unsafe" if method.upper() not in SAFE_METHODS else "none"
+    return attempt.value if attempt is not Attempt.ANSWERED else f"status_{status}"

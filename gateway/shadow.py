@@ -1,0 +1,329 @@
+"""Shadow traffic: mirror a safe request to the target after legacy has answered, and diff.
+
+The client's answer never waits for the target. The proxy hands a :class:`ShadowJob` (the
+request and legacy's already-sent answer) to :meth:`ShadowMirror.submit`, which only does a
+``put_nowait`` on a bounded queue: when the queue is full the job is dropped and counted.
+Workers send the mirrored request with httpx, marked ``X-Figway-Shadow: 1``; when the route
+learns noise they also ask legacy a second time (see :mod:`gateway.diff`). Results go to a
+:class:`DiffStore`: a ring buffer of recent diffs per route, counts, the diff rate and, if
+configured, a JSONL file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import structlog
+
+from gateway.diff import DiffConfig, Difference, NoiseFilter, Sample, compare
+
+log = structlog.get_logger("gateway.shadow")
+
+SHADOW_HEADER = "X-Figway-Shadow"
+DEFAULT_QUEUE_SIZE = 1000
+DEFAULT_WORKERS = 4
+DEFAULT_MAX_BODY = 1 << 20
+DEFAULT_RECENT = 100
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+# Headers that describe one hop or one body, never copied onto the mirrored request.
+_NOT_MIRRORED = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "expect",
+    }
+)
+
+
+def mirror_headers(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """The client's headers as the shadow request carries them (hop-by-hop removed)."""
+    named = {
+        token.strip().lower()
+        for name, value in headers
+        if name.lower() == b"connection"
+        for token in value.decode("latin-1").split(",")
+    }
+    out = []
+    for name, value in headers:
+        key = name.decode("latin-1").lower()
+        if key not in _NOT_MIRRORED and key not in named:
+            out.append((key, value.decode("latin-1")))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowJob:
+    route_id: str
+    method: str
+    target_url: str
+    headers: Sequence[tuple[str, str]]
+    legacy: Sample
+    config: DiffConfig = field(default_factory=DiffConfig)
+    legacy_url: str | None = None
+    """Set when the route learns noise: legacy is asked a second time at this URL."""
+    request_id: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DiffRecord:
+    at: float
+    route_id: str
+    request_id: str
+    method: str
+    path: str
+    legacy_status: int
+    target_status: int | None
+    differences: tuple[Difference, ...]
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "route": self.route_id,
+            "request_id": self.request_id,
+            "method": self.method,
+            "path": self.path,
+            "legacy_status": self.legacy_status,
+            "target_status": self.target_status,
+            "differences": [d.as_json() for d in self.differences],
+            "error": self.error,
+        }
+
+
+@dataclass
+class RouteDiffs:
+    recent: collections.deque[DiffRecord]
+    compared: int = 0
+    differing: int = 0
+    errors: int = 0
+    dropped: int = 0
+    noise: NoiseFilter = field(default_factory=NoiseFilter)
+
+    @property
+    def rate(self) -> float:
+        return self.differing / self.compared if self.compared else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "compared": self.compared,
+            "differing": self.differing,
+            "errors": self.errors,
+            "dropped": self.dropped,
+            "diff_rate": self.rate,
+            "noise": list(self.noise.paths),
+        }
+
+
+class DiffStore:
+    """Recent diffs and counts per route, bounded; optionally appended to a JSONL file."""
+
+    def __init__(self, *, recent: int = DEFAULT_RECENT, jsonl: Path | None = None) -> None:
+        self._recent = recent
+        self._jsonl = jsonl
+        self._routes: dict[str, RouteDiffs] = {}
+
+    def route(self, route_id: str) -> RouteDiffs:
+        entry = self._routes.get(route_id)
+        if entry is None:
+            entry = self._routes[route_id] = RouteDiffs(collections.deque(maxlen=self._recent))
+        return entry
+
+    def routes(self) -> Mapping[str, RouteDiffs]:
+        return self._routes
+
+    def count_dropped(self, route_id: str) -> None:
+        self.route(route_id).dropped += 1
+
+    async def record(self, record: DiffRecord) -> None:
+        entry = self.route(record.route_id)
+        if record.error is not None:
+            entry.errors += 1
+        else:
+            entry.compared += 1
+            if record.differences:
+                entry.differing += 1
+        if record.differences or record.error is not None:
+            entry.recent.append(record)
+            if self._jsonl is not None:
+                await asyncio.to_thread(self._append, json.dumps(record.as_json(), default=str))
+
+    def _append(self, line: str) -> None:
+        assert self._jsonl is not None
+        self._jsonl.parent.mkdir(parents=True, exist_ok=True)
+        with self._jsonl.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+    def recent(self, route_id: str | None = None, limit: int = 50) -> list[DiffRecord]:
+        if route_id is not None:
+            entry = self._routes.get(route_id)
+            records = list(entry.recent) if entry else []
+        else:
+            records = sorted((r for e in self._routes.values() for r in e.recent), key=lambda r: r.at)
+        return records[-limit:][::-1]
+
+    def forget(self, route_ids: set[str]) -> None:
+        """Drop routes no longer in the table (after a reload)."""
+        for route_id in [r for r in self._routes if r not in route_ids]:
+            del self._routes[route_id]
+
+
+class ShadowMirror:
+    """Bounded queue + workers that mirror requests to the target and diff the answers."""
+
+    def __init__(
+        self,
+        store: DiffStore,
+        *,
+        client: httpx.AsyncClient | None = None,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+        workers: int = DEFAULT_WORKERS,
+        max_body: int = DEFAULT_MAX_BODY,
+        timeout: float = 10.0,
+    ) -> None:
+        self.store = store
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient(
+            timeout=timeout,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=workers * 2, max_keepalive_connections=workers * 2),
+        )
+        self._queue: asyncio.Queue[ShadowJob] = asyncio.Queue(maxsize=queue_size)
+        self._workers = workers
+        self._tasks: list[asyncio.Task[None]] = []
+        self._max_body = max_body
+        self.submitted = 0
+        self.dropped = 0
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def start(self) -> None:
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._work(), name=f"shadow-{i}") for i in range(self._workers)
+            ]
+
+    def submit(self, job: ShadowJob) -> bool:
+        """Queue a job without ever waiting; ``False`` (and counted) when the queue is full."""
+        if job.method not in SAFE_METHODS:
+            raise ValueError(f"shadow mirrors only safe methods, not {job.method}")
+        try:
+            self._queue.put_nowait(job)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            self.store.count_dropped(job.route_id)
+            return False
+        self.submitted += 1
+        return True
+
+    async def drain(self) -> None:
+        """Wait until every queued job has been handled (tests, graceful shutdown)."""
+        await self._queue.join()
+
+    async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def _work(self) -> None:
+        while True:
+            job = await self._queue.get()
+            try:
+                await self._handle(job)
+            except Exception as exc:  # a worker must survive anything one job does
+                log.warning("shadow.failed", route=job.route_id, error=repr(exc))
+            finally:
+                self._queue.task_done()
+
+    async def _fetch(self, method: str, url: str, headers: Sequence[tuple[str, str]]) -> Sample:
+        request = self._client.build_request(method, url, headers=[*headers, (SHADOW_HEADER, "1")])
+        response = await self._client.send(request, stream=True)
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_raw():
+                body += chunk
+                if len(body) > self._max_body:
+                    break
+        finally:
+            await response.aclose()
+        return Sample(
+            response.status_code,
+            response.headers.get("content-type", ""),
+            bytes(body[: self._max_body]),
+            {k.lower(): v for k, v in response.headers.items()},
+        )
+
+    async def _handle(self, job: ShadowJob) -> None:
+        entry = self.store.route(job.route_id)
+        started = time.time()
+        try:
+            target = await self._fetch(job.method, job.target_url, job.headers)
+        except httpx.HTTPError as exc:
+            await self.store.record(
+                DiffRecord(
+                    started,
+                    job.route_id,
+                    job.request_id,
+                    job.method,
+                    job.path,
+                    job.legacy.status,
+                    None,
+                    (),
+                    error=f"{type(exc).__name__}: {exc}".rstrip(": "),
+                )
+            )
+            return
+        if job.legacy_url is not None:
+            try:
+                again = await self._fetch(job.method, job.legacy_url, job.headers)
+            except httpx.HTTPError as exc:
+                log.info("shadow.noise_probe_failed", route=job.route_id, error=repr(exc))
+            else:
+                learnt = entry.noise.learn(job.legacy, again, job.config)
+                if learnt:
+                    log.info("shadow.noise_learnt", route=job.route_id, paths=learnt)
+        differences = compare(job.legacy, target, job.config, entry.noise.paths)
+        await self.store.record(
+            DiffRecord(
+                started,
+                job.route_id,
+                job.request_id,
+                job.method,
+                job.path,
+                job.legacy.status,
+                target.status,
+                tuple(differences),
+            )
+        )
+        if differences:
+            log.info(
+                "shadow.diff",
+                route=job.route_id,
+                request_id=job.request_id,
+                paths=[d.path for d in differences[:10]],
+            )
