@@ -1,0 +1,140 @@
+"""The admin API under ``/_gateway`` (FastAPI; the proxied paths never reach it).
+
+Every endpoint except ``/_gateway/healthz`` needs ``Authorization: Bearer <GATEWAY_ADMIN_TOKEN>``
+(compared in constant time). Without a configured token the admin API answers loopback clients only.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from gateway.compiler import CompiledRoute, CompiledTable
+from gateway.rollout import NEVER, PhaseDecider, phase_at
+
+if TYPE_CHECKING:
+    from gateway.app import Gateway
+
+PREFIX = "/_gateway"
+
+
+def _iso(instant: float | None) -> str | None:
+    if instant is None or instant in (NEVER, -NEVER):
+        return None
+    return datetime.fromtimestamp(instant, UTC).isoformat()
+
+
+def describe_route(table: CompiledTable, route: CompiledRoute, now: float) -> dict[str, Any]:
+    phase, next_flip = phase_at(route.schedule, now)
+    decision = PhaseDecider().decide(route, phase, {})
+    return {
+        "id": route.id,
+        "path": route.template.source,
+        "methods": sorted(route.methods) if route.methods is not None else None,
+        "mode": decision.mode,
+        "percent": phase.percent,
+        "upstream": decision.upstream,
+        "target": route.target,
+        "legacy": route.legacy,
+        "fallback": route.fallback,
+        "next_flip": _iso(next_flip),
+        "rollout": [{"from": _iso(p.start), "mode": p.mode, "percent": p.percent} for p in route.schedule],
+        "guard": route.guard.model_dump() if route.guard else None,
+        "shadow": route.shadow.model_dump() if route.shadow else None,
+        "line": route.line,
+    }
+
+
+def build_admin(gateway: Gateway) -> FastAPI:
+    token = gateway.settings.admin_token.get_secret_value().encode() if gateway.settings.admin_token else None
+
+    def require_admin(request: Request) -> None:
+        if token is None:
+            host = request.client.host if request.client else ""
+            try:
+                loopback = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = False
+            if not loopback:
+                raise HTTPException(
+                    403, "the admin API answers only loopback clients when no admin token is set"
+                )
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token):
+            raise HTTPException(401, "admin token required", headers={"WWW-Authenticate": "Bearer"})
+
+    admin = Depends(require_admin)
+    app = FastAPI(
+        title="figway admin",
+        version="1",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+
+    @app.exception_handler(HTTPException)
+    async def _error(request: Request, exc: HTTPException) -> JSONResponse:
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(exc.status_code, "error")
+        body = {"error": {"code": code, "message": str(exc.detail), "request_id": None}}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.get(f"{PREFIX}/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(f"{PREFIX}/api/routes", dependencies=[admin], tags=["routes"])
+    async def routes() -> dict[str, Any]:
+        table = gateway.tables.table
+        now = table.board.now()
+        return {
+            "default": table.default,
+            "routes": [describe_route(table, route, now) for route in table.routes],
+        }
+
+    @app.get(f"{PREFIX}/api/status", dependencies=[admin], tags=["status"])
+    async def status() -> dict[str, Any]:
+        table = gateway.tables.table
+        last = gateway.reloader.last
+        return {
+            "table": {
+                "file": table.source,
+                "version": table.version,
+                "sha256": table.sha256,
+                "loaded_at": _iso(table.loaded_at),
+                "routes": len(table.routes),
+                "timezone": table.timezone,
+                "next_flip": _iso(table.board.next_flip),
+            },
+            "upstreams": {name: {"url": up.url, "health": up.health} for name, up in table.upstreams.items()},
+            "last_reload": last.as_dict() if last else None,
+            "route_headers": gateway.settings.route_headers,
+        }
+
+    @app.post(f"{PREFIX}/api/reload", dependencies=[admin], tags=["reload"])
+    async def reload() -> JSONResponse:
+        result = await gateway.reloader.reload("api")
+        return JSONResponse(result.as_dict(), status_code=200 if result.ok else 422)
+
+    @app.get(f"{PREFIX}/api/explain", dependencies=[admin], tags=["routes"])
+    async def explain(
+        method: Annotated[str, Query(min_length=1, max_length=16)],
+        path: Annotated[str, Query(min_length=1)],
+        at: Annotated[datetime | None, Query(description="ISO date-time (default: now)")] = None,
+    ) -> dict[str, Any]:
+        table = gateway.tables.table
+        when = None if at is None else (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+        return table.explain(method, path, at=when).as_dict()
+
+    @app.get(f"{PREFIX}/metrics", dependencies=[admin], tags=["metrics"])
+    async def metrics() -> Response:
+        return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,124 @@
+"""The ASGI entry point: ``/_gateway`` goes to the admin app, everything else to the proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from gateway.admin import PREFIX, build_admin
+from gateway.compiler import CompiledTable
+from gateway.loader import load_table
+from gateway.logs import configure_logging, get_logger
+from gateway.metrics import GatewayMetrics
+from gateway.proxy import Proxy, TableRef
+from gateway.reload import Reloader
+from gateway.rollout import Decider, system_clock
+from gateway.settings import GatewaySettings
+from gateway.types import Clock, Receive, Scope, Send
+from gateway.upstreams import UpstreamPool
+
+_PREFIX_LEN = len(PREFIX)
+
+
+class Gateway:
+    """The whole gateway as one ASGI app. Loading the table happens here, once, and fails fast."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings | None = None,
+        *,
+        table: CompiledTable | None = None,
+        clock: Clock = system_clock,
+        decider: Decider | None = None,
+    ) -> None:
+        self.settings = settings or GatewaySettings()
+        self.clock = clock
+        self.log: Any = get_logger("gateway").bind()
+        self.metrics = GatewayMetrics()
+        self.tables = TableRef(table or load_table(self.settings.routing_file, clock=clock))
+        self.metrics.routes.set(len(self.tables.table.routes))
+        self.pool = UpstreamPool()
+        self.proxy = Proxy(
+            tables=self.tables,
+            pool=self.pool,
+            settings=self.settings,
+            metrics=self.metrics,
+            logger=self.log,
+            decider=decider,
+        )
+        self.reloader = Reloader(
+            path=self.settings.routing_file,
+            tables=self.tables,
+            metrics=self.metrics,
+            logger=self.log,
+            clock=clock,
+        )
+        self.admin = build_admin(self)
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith(PREFIX) and (len(path) == _PREFIX_LEN or path[_PREFIX_LEN] == "/"):
+            await self.admin(scope, receive, send)
+            return
+        await self.proxy(scope, receive, send)
+
+    async def startup(self) -> None:
+        table = self.tables.table
+        self.log.info(
+            "gateway.started",
+            file=table.source,
+            sha256=table.sha256,
+            routes=len(table.routes),
+            default=table.default,
+        )
+        if self.settings.admin_token is None:
+            self.log.warning(
+                "admin.no_token",
+                message="GATEWAY_ADMIN_TOKEN is not set: the admin API answers loopback clients only",
+            )
+        self.reloader.install_sighup()
+        if self.settings.watch:
+            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        try:
+            await self.reloader.watch()
+        except Exception:  # a broken watcher must not take the gateway down; SIGHUP and the API still work
+            self.log.exception("reload.watch_failed")
+
+    async def shutdown(self) -> None:
+        self.reloader.stop()
+        self.reloader.remove_sighup()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        await self.pool.close()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app() -> Gateway:
+    """Factory for ``uvicorn --factory`` and worker processes: settings from the environment."""
+    settings = GatewaySettings()
+    configure_logging(log_format=settings.log_format, level=settings.log_level)
+    return Gateway(settings)

@@ -1,0 +1,176 @@
+"""``python -m gateway serve|check|explain``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from gateway.config import parse_phase_start
+from gateway.errors import ConfigError
+from gateway.loader import load_table
+from gateway.rollout import phase_instant
+
+DEFAULT_CONFIG = "routing.yaml"
+
+
+def _config_default() -> str:
+    return os.environ.get("GATEWAY_ROUTING_FILE", DEFAULT_CONFIG)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gateway", description="figway strangler-fig gateway")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the gateway (uvicorn)")
+    serve.add_argument("--config", help="routing table (default: $GATEWAY_ROUTING_FILE or routing.yaml)")
+    serve.add_argument("--host", help="bind address (default: $GATEWAY_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: $GATEWAY_PORT or 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (default: 1)")
+    check = commands.add_parser("check", help="validate a routing table")
+    check.add_argument(
+        "file", nargs="?", help="routing table (default: $GATEWAY_ROUTING_FILE or routing.yaml)"
+    )
+    check.add_argument("--json", action="store_true", help="print JSON")
+    explain = commands.add_parser("explain", help="which route, mode and upstream a request gets, and why")
+    explain.add_argument("--config", help="routing table (default: $GATEWAY_ROUTING_FILE or routing.yaml)")
+    explain.add_argument("method")
+    explain.add_argument("path")
+    explain.add_argument("--at", help="ISO date-time or ISO week (2026-W50) to evaluate the rollout at")
+    explain.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _errors(exc: ConfigError) -> list[dict[str, Any]]:
+    return [{"file": i.file, "line": i.line, "route": i.route, "message": i.message} for i in exc.issues]
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    path = args.file or _config_default()
+    try:
+        table = load_table(path)
+    except ConfigError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "file": path, "errors": _errors(exc)}, indent=2), file=out)
+        else:
+            for issue in exc.issues:
+                print(str(issue), file=out)
+            print(f"{path}: {len(exc.issues)} error(s)", file=out)
+        return 1
+    summary = {
+        "ok": True,
+        "file": path,
+        "upstreams": len(table.upstreams),
+        "routes": len(table.routes),
+        "default": table.default,
+        "sha256": table.sha256,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2), file=out)
+    else:
+        print(
+            f"{path}: OK, {len(table.routes)} route(s), {len(table.upstreams)} upstream(s), "
+            f"default {table.default}, sha256 {table.sha256[:12]}",
+            file=out,
+        )
+    return 0
+
+
+def _parse_when(value: str, timezone: str) -> float:
+    return phase_instant(parse_phase_start(value), ZoneInfo(timezone))
+
+
+def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    path = args.config or _config_default()
+    try:
+        table = load_table(path)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(str(issue), file=sys.stderr)
+        return 1
+    try:
+        at = None if args.at is None else _parse_when(args.at, table.timezone)
+    except ValueError as exc:
+        print(f"--at: {exc}", file=sys.stderr)
+        return 2
+    result = table.explain(args.method, args.path, at=at).as_dict()
+    if args.json:
+        print(json.dumps(result, indent=2), file=out)
+        return 0 if result["error"] is None else 1
+    if result["error"]:
+        print(f"{args.method.upper()} {args.path}: rejected ({result['error']})", file=out)
+        return 1
+    print(
+        f"{result['method']} {result['path']} -> route {result['route']}, mode {result['mode']}, "
+        f"upstream {result['upstream']} ({result['upstream_url']})",
+        file=out,
+    )
+    if result["forwarded_path"] != args.path.split("?", 1)[0]:
+        print(f"  forwarded path: {result['forwarded_path']}", file=out)
+    if result["next_flip"] is not None:
+        flip = datetime.fromtimestamp(result["next_flip"], UTC).isoformat()
+        print(f"  next flip: {flip}", file=out)
+    if not result["considered"]:
+        print("  no route template matches this path: the default upstream answers", file=out)
+    for candidate in result["considered"]:
+        methods = ",".join(candidate["methods"]) if candidate["methods"] else "any"
+        print(
+            f"  considered {candidate['route']} {candidate['path']} [{methods}]: {candidate['verdict']}",
+            file=out,
+        )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    # The settings object is built in each worker from the environment, so CLI flags travel through it.
+    for flag, variable in (
+        ("config", "GATEWAY_ROUTING_FILE"),
+        ("host", "GATEWAY_HOST"),
+        ("port", "GATEWAY_PORT"),
+        ("workers", "GATEWAY_WORKERS"),
+    ):
+        value = getattr(args, flag)
+        if value is not None:
+            os.environ[variable] = str(value)
+    from gateway.settings import GatewaySettings
+
+    settings = GatewaySettings()
+    try:
+        load_table(settings.routing_file)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(str(issue), file=sys.stderr)
+        return 1
+    import uvicorn
+
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop="auto",  # uvloop when installed
+        http="auto",  # httptools when installed
+        lifespan="on",
+        access_log=False,  # the gateway writes its own proxy.request events
+        server_header=False,  # the upstream's Server and Date pass through instead
+        date_header=False,
+        proxy_headers=False,  # X-Forwarded-* are handled by the gateway (trusted_proxies)
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        log_level=settings.log_level,
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out = out or sys.stdout
+    if args.command == "check":
+        return cmd_check(args, out)
+    if args.command == "explain":
+        return cmd_explain(args, out)
+    return cmd_serve(args)

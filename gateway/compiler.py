@@ -1,0 +1,319 @@
+"""Compile a validated ``RoutingTable`` into plain immutable data for the hot path.
+
+The compiled table owns its matcher (a trie) and its ``PhaseBoard``; requests keep a reference to the
+table they started with, so a reload never changes the rules under an in-flight request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from gateway.config import Guard, Mode, Route, RoutingTable, Shadow, Timeouts
+from gateway.errors import ConfigError, ConfigIssue
+from gateway.matcher import AmbiguousRoute, Matcher, Template, TemplateError, parse_template
+from gateway.paths import UnsafePath, split_path
+from gateway.rollout import (
+    ALWAYS_LIVE,
+    BEFORE_ROLLOUT,
+    NEVER,
+    Decision,
+    PhaseBoard,
+    PhaseSpec,
+    compile_phases,
+    system_clock,
+)
+from gateway.types import Clock
+
+DEFAULT_ROUTE_ID = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledUpstream:
+    name: str
+    url: str
+    scheme: str
+    host: str
+    port: int
+    #: None: forward the client's Host; otherwise the value to send.
+    host_header: str | None
+    timeouts: Timeouts
+    max_connections: int
+    keepalive: float
+    health: str | None
+
+    @property
+    def pool_key(self) -> tuple[Any, ...]:
+        """Upstreams with the same key can share one client session across reloads."""
+        return (self.name, self.url, self.timeouts, self.max_connections, self.keepalive)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRoute:
+    index: int
+    id: str
+    template: Template
+    methods: frozenset[str] | None
+    #: The new side (the only side for a `to` route).
+    target: str
+    #: The legacy side of a rollout.
+    legacy: str
+    fallback: str | None
+    schedule: tuple[PhaseSpec, ...]
+    guard: Guard | None
+    shadow: Shadow | None
+    line: int | None = None
+
+    def allows(self, method: str) -> bool:
+        return self.methods is None or method in self.methods
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    route_id: str
+    path: str
+    methods: tuple[str, ...] | None
+    specificity: tuple[int, ...]
+    verdict: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    method: str
+    path: str
+    forwarded_path: str | None
+    route_id: str
+    mode: Mode
+    upstream: str
+    upstream_url: str | None
+    next_flip: float | None
+    candidates: tuple[Candidate, ...]
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "forwarded_path": self.forwarded_path,
+            "route": self.route_id,
+            "mode": self.mode,
+            "upstream": self.upstream,
+            "upstream_url": self.upstream_url,
+            "next_flip": self.next_flip,
+            "error": self.error,
+            "considered": [
+                {
+                    "route": c.route_id,
+                    "path": c.path,
+                    "methods": list(c.methods) if c.methods is not None else None,
+                    "specificity": list(c.specificity),
+                    "verdict": c.verdict,
+                }
+                for c in self.candidates
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTable:
+    source: str
+    sha256: str
+    version: int
+    timezone: str
+    upstreams: Mapping[str, CompiledUpstream]
+    default: str
+    routes: tuple[CompiledRoute, ...]
+    matcher: Matcher[CompiledRoute] = field(repr=False)
+    board: PhaseBoard = field(repr=False)
+    default_decision: Decision
+    loaded_at: float
+
+    def match(self, method: str, parts: list[str]) -> CompiledRoute | None:
+        return self.matcher.match(method, parts)
+
+    def phase(self, route: CompiledRoute) -> PhaseSpec:
+        return self.board.current(route.index)
+
+    def explain(self, method: str, path: str, *, at: float | None = None) -> Explanation:
+        method = method.upper()
+        raw = path.split("?", 1)[0].encode("latin-1", errors="replace")
+        try:
+            forwarded, parts = split_path(raw, path.split("?", 1)[0])
+        except UnsafePath as exc:
+            return Explanation(method, path, None, "-", "legacy", "-", None, None, (), error=f"400: {exc}")
+        chosen = self.match(method, parts)
+        candidates: list[Candidate] = []
+        for route in sorted(self.routes, key=lambda r: r.template.specificity, reverse=True):
+            if route.template.match(parts) is None:
+                continue
+            if route is chosen:
+                verdict = "chosen: most specific route matching path and method"
+            elif not route.allows(method):
+                verdict = f"method {method} not allowed"
+            else:
+                verdict = "matches, but a more specific route wins"
+            methods = tuple(sorted(route.methods)) if route.methods is not None else None
+            candidates.append(
+                Candidate(route.id, route.template.source, methods, route.template.specificity, verdict)
+            )
+        now = self.board.now() if at is None else at
+        if chosen is None:
+            upstream = self.default
+            return Explanation(
+                method,
+                path,
+                forwarded.decode("latin-1"),
+                DEFAULT_ROUTE_ID,
+                "legacy",
+                upstream,
+                self.upstreams[upstream].url,
+                None,
+                tuple(candidates),
+            )
+        from gateway.rollout import PhaseDecider, phase_at
+
+        phase, next_flip = phase_at(chosen.schedule, now)
+        decision = PhaseDecider().decide(chosen, phase, {})
+        return Explanation(
+            method,
+            path,
+            forwarded.decode("latin-1"),
+            chosen.id,
+            decision.mode,
+            decision.upstream,
+            self.upstreams[decision.upstream].url,
+            None if next_flip == NEVER else next_flip,
+            tuple(candidates),
+        )
+
+
+def _compile_upstream(name: str, upstream: Any) -> CompiledUpstream:
+    parts = urlsplit(upstream.url)
+    scheme = parts.scheme
+    port = parts.port or (443 if scheme == "https" else 80)
+    host = parts.hostname or ""
+    authority = host if parts.port is None else f"{host}:{port}"
+    host_header = {"preserve": None, "upstream": authority}.get(upstream.host, upstream.host)
+    return CompiledUpstream(
+        name=name,
+        url=upstream.url,
+        scheme=scheme,
+        host=host,
+        port=port,
+        host_header=host_header,
+        timeouts=upstream.timeout,
+        max_connections=upstream.pool.max_connections,
+        keepalive=upstream.pool.keepalive,
+        health=upstream.health,
+    )
+
+
+def _route_methods(route: Route) -> frozenset[str] | None:
+    if route.methods is None:
+        return None
+    methods = set(route.methods)
+    if "GET" in methods:
+        methods.add("HEAD")  # as every HTTP server does; HEAD answers like GET without a body
+    return frozenset(methods)
+
+
+def _schedule(route: Route, default: str, zone: ZoneInfo) -> tuple[PhaseSpec, ...]:
+    if route.to is not None:
+        return (BEFORE_ROLLOUT,) if route.to == default else (ALWAYS_LIVE,)
+    return compile_phases(route.rollout or (), zone)
+
+
+def compile_table(
+    table: RoutingTable,
+    *,
+    source: str = "<memory>",
+    sha256: str = "",
+    lines: Mapping[str, int] | None = None,
+    clock: Clock = system_clock,
+) -> CompiledTable:
+    """Check what needs the whole table and build the immutable compiled form (raises ``ConfigError``)."""
+    lines = lines or {}
+    issues: list[ConfigIssue] = []
+
+    def problem(route: str | None, message: str, key: str | None = None) -> None:
+        line = lines.get(key or "") if key else None
+        if line is None and route is not None:
+            line = lines.get(f"route:{route}")
+        issues.append(ConfigIssue(source, line, route, message))
+
+    if table.default not in table.upstreams:
+        problem(None, f"default upstream {table.default!r} is not defined in upstreams", "default")
+    zone = ZoneInfo(table.timezone)
+    matcher: Matcher[CompiledRoute] = Matcher()
+    compiled: list[CompiledRoute] = []
+    seen: set[str] = set()
+    for route in table.routes:
+        if route.id in seen:
+            problem(route.id, f"duplicate route id {route.id!r}")
+            continue
+        seen.add(route.id)
+        for key in ("to", "target", "legacy", "fallback"):
+            name = getattr(route, key)
+            if name is not None and name not in table.upstreams:
+                problem(route.id, f"{key}: unknown upstream {name!r} (defined: {', '.join(table.upstreams)})")
+        methods = _route_methods(route)
+        if route.uses_shadow:
+            unsafe = {"ANY"} if methods is None else methods - {"GET", "HEAD", "OPTIONS"}
+            if unsafe:
+                problem(
+                    route.id,
+                    "shadowing mirrors requests, so the route may only allow safe methods "
+                    f"(GET, HEAD, OPTIONS); it allows {', '.join(sorted(unsafe))}",
+                )
+        schedule = _schedule(route, table.default, zone)
+        for earlier, later in zip(schedule, schedule[1:], strict=False):
+            if later.start <= earlier.start:
+                problem(route.id, "rollout phases overlap: each `from` must be later than the one before")
+                break
+        try:
+            template = parse_template(route.path)
+        except TemplateError as exc:
+            problem(route.id, str(exc))
+            continue
+        target = route.target or route.to or table.default
+        entry = CompiledRoute(
+            index=len(compiled),
+            id=route.id,
+            template=template,
+            methods=methods,
+            target=target,
+            legacy=route.legacy or (route.to if route.to is not None else table.default),
+            fallback=route.fallback,
+            schedule=schedule,
+            guard=route.guard,
+            shadow=route.shadow,
+            line=lines.get(f"route:{route.id}"),
+        )
+        try:
+            matcher.add(route.id, template, methods, entry)
+        except AmbiguousRoute as exc:
+            problem(route.id, str(exc))
+            continue
+        compiled.append(entry)
+    if issues:
+        raise ConfigError(issues)
+    upstreams = {name: _compile_upstream(name, up) for name, up in table.upstreams.items()}
+    routes = tuple(compiled)
+    return CompiledTable(
+        source=source,
+        sha256=sha256,
+        version=table.version,
+        timezone=table.timezone,
+        upstreams=MappingProxyType(upstreams),
+        default=table.default,
+        routes=routes,
+        matcher=matcher,
+        board=PhaseBoard(tuple(route.schedule for route in routes), clock),
+        default_decision=Decision(DEFAULT_ROUTE_ID, "legacy", table.default, BEFORE_ROLLOUT),
+        loaded_at=time.time(),
+    )

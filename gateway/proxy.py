@@ -1,0 +1,493 @@
+"""The streaming reverse proxy: a plain ASGI app over the compiled routing table.
+
+Per request: normalise the path, match a route, ask the ``Decider`` where it goes, rewrite headers,
+forward with the upstream's pooled aiohttp session, stream the answer back, then count and log it
+once. Bodies are never buffered: the request body is an async generator over ``receive`` and the
+response body is relayed chunk by chunk as it arrives. Once the request body has been read, a watcher
+waits for ``http.disconnect`` and cancels the exchange, which closes the upstream connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from gateway.compiler import CompiledTable, CompiledUpstream
+from gateway.errors import (
+    UpstreamConnectError,
+    UpstreamError,
+    UpstreamProtocolError,
+    UpstreamTimeout,
+)
+from gateway.headers import (
+    FORWARDED,
+    HOP_BY_HOP,
+    connection_tokens,
+    new_request_id,
+    response_headers,
+    valid_request_id,
+)
+from gateway.metrics import GatewayMetrics
+from gateway.paths import UnsafePath, split_path
+from gateway.rollout import Decider, Decision, PhaseDecider
+from gateway.settings import GatewaySettings
+from gateway.types import Receive, Scope, Send
+from gateway.upstreams import UpstreamPool
+
+#: Responses up to this size (by Content-Length) are read whole and sent in one message.
+SMALL_BODY = 64 * 1024
+_NO_BODY_STATUS = frozenset({204, 304})
+
+
+class TableRef:
+    """The one mutable reference to the active table; swapping it is a single attribute store."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: CompiledTable) -> None:
+        self.table = table
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class _Exchange:
+    """Mutable per-request bookkeeping (one object, slots, no dict)."""
+
+    __slots__ = ("bytes_in", "bytes_out", "client_gone", "finished", "too_large", "ttfb", "watcher")
+
+    def __init__(self) -> None:
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.client_gone = False
+        self.finished = False
+        self.too_large = False
+        self.ttfb: float | None = None
+        self.watcher: asyncio.Task[None] | None = None
+
+
+def error_body(status: int, code: str, message: str, request_id: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "request_id": request_id}}).encode()
+
+
+def _translate(exc: BaseException) -> UpstreamError:
+    """aiohttp's exceptions, grouped by the status the client gets."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        error: UpstreamError = UpstreamTimeout("the upstream did not accept a connection in time")
+        error.reached = False
+    elif isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        error = UpstreamTimeout("the upstream did not answer in time")
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        error = UpstreamConnectError("the upstream could not be reached")
+        error.reached = False
+    else:
+        error = UpstreamProtocolError("the upstream connection failed")
+    error.__cause__ = exc
+    return error
+
+
+class Proxy:
+    """ASGI app for everything outside ``/_gateway``: HTTP and WebSocket."""
+
+    def __init__(
+        self,
+        *,
+        tables: TableRef,
+        pool: UpstreamPool,
+        settings: GatewaySettings,
+        metrics: GatewayMetrics,
+        logger: Any,
+        decider: Decider | None = None,
+    ) -> None:
+        self.tables = tables
+        self.pool = pool
+        self.metrics = metrics
+        self.decider: Decider = decider or PhaseDecider()
+        self._log = logger
+        self._access_log = settings.access_log
+        self._route_headers = settings.route_headers
+        self._max_header_bytes = settings.max_header_bytes
+        self._max_body = settings.max_body_bytes
+        self._rid_name = settings.request_id_header.lower().encode("latin-1")
+        self._rid_str = settings.request_id_header
+        self._trusted = settings.trusted_proxies
+        self._trusted_cache: dict[str, bool] = {}
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    def decide(self, table: CompiledTable, method: str, parts: list[str], scope: Scope) -> Decision:
+        route = table.matcher.match(method, parts)
+        if route is None:
+            return table.default_decision
+        return self.decider.decide(route, table.board.current(route.index), scope)
+
+    def _is_trusted(self, peer: str) -> bool:
+        if not self._trusted:
+            return False
+        known = self._trusted_cache.get(peer)
+        if known is None:
+            try:
+                address = ipaddress.ip_address(peer)
+                known = any(address in network for network in self._trusted)
+            except ValueError:
+                known = False
+            if len(self._trusted_cache) < 4096:
+                self._trusted_cache[peer] = known
+        return known
+
+    def _upstream_headers(
+        self, scope: Scope, upstream: CompiledUpstream, request_id: str, websocket: bool = False
+    ) -> tuple[list[tuple[str, str]], int, int | None, bool]:
+        """Headers for the upstream, plus header bytes, declared Content-Length and chunked flag."""
+        raw: list[tuple[bytes, bytes]] = scope["headers"]
+        drop = HOP_BY_HOP
+        size = 0
+        for name, value in raw:
+            size += len(name) + len(value) + 4
+            if name == b"connection":
+                drop = drop | connection_tokens(value)
+        client = scope.get("client")
+        peer = client[0] if client else ""
+        trusted = self._is_trusted(peer) if peer else False
+        out: list[tuple[str, str]] = []
+        host = ""
+        forwarded_for = ""
+        proto = ""
+        fwd_host = ""
+        length: int | None = None
+        chunked = False
+        rid_name = self._rid_name
+        for name, value in raw:
+            if name in drop:
+                if name == b"transfer-encoding":
+                    chunked = True
+                continue
+            if name == b"host":
+                host = value.decode("latin-1")
+                continue
+            if name in FORWARDED:
+                if trusted:
+                    if name == b"x-forwarded-for":
+                        forwarded_for = value.decode("latin-1")
+                    elif name == b"x-forwarded-proto":
+                        proto = value.decode("latin-1")
+                    else:
+                        fwd_host = value.decode("latin-1")
+                continue
+            if name == rid_name:
+                continue
+            if name == b"content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    length = -1
+            elif websocket and name.startswith(b"sec-websocket-"):
+                continue
+            out.append((name.decode("latin-1"), value.decode("latin-1")))
+        if upstream.host_header is not None:
+            out.append(("Host", upstream.host_header))
+        elif host:
+            out.append(("Host", host))
+        if peer:
+            forwarded_for = f"{forwarded_for}, {peer}" if forwarded_for else peer
+        if forwarded_for:
+            out.append(("X-Forwarded-For", forwarded_for))
+        out.append(("X-Forwarded-Proto", proto or scope.get("scheme", "http")))
+        if fwd_host or host:
+            out.append(("X-Forwarded-Host", fwd_host or host))
+        out.append((self._rid_str, request_id))
+        return out, size, length, chunked
+
+    def _request_id(self, scope: Scope) -> str:
+        rid_name = self._rid_name
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        for name, value in headers:
+            if name == rid_name and valid_request_id(value):
+                return value.decode("latin-1")
+        return new_request_id()
+
+    def _gateway_headers(self, decision: Decision, request_id: str) -> list[tuple[bytes, bytes]]:
+        extra = [(self._rid_name, request_id.encode("latin-1"))]
+        if self._route_headers:
+            extra.append((b"x-gateway-route", decision.route_id.encode("latin-1")))
+            extra.append((b"x-gateway-upstream", decision.upstream.encode("latin-1")))
+        return extra
+
+    async def _send_error(
+        self,
+        send: Send,
+        status: int,
+        code: str,
+        message: str,
+        request_id: str,
+        decision: Decision | None,
+        exchange: _Exchange | None = None,
+    ) -> int:
+        body = error_body(status, code, message, request_id)
+        if exchange is not None:
+            _finish(exchange)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        if decision is not None:
+            headers.extend(self._gateway_headers(decision, request_id))
+        else:
+            headers.append((self._rid_name, request_id.encode("latin-1")))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return len(body)
+
+    # -- ASGI ----------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        elif scope["type"] == "websocket":
+            from gateway.websocket import proxy_websocket
+
+            await proxy_websocket(self, scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        table = self.tables.table
+        method: str = scope["method"]
+        request_id = self._request_id(scope)
+        exchange = _Exchange()
+        decision: Decision | None = None
+        status = 500
+        error_kind: str | None = None
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        if b"?" in raw_path:
+            raw_path = raw_path.split(b"?", 1)[0]
+        try:
+            try:
+                forward_path, parts = split_path(raw_path, scope["path"])
+            except UnsafePath as exc:
+                error_kind = "bad_request"
+                status = 400
+                exchange.bytes_out = await self._send_error(
+                    send, 400, "bad_request", str(exc), request_id, None
+                )
+                return
+            decision = self.decide(table, method, parts, scope)
+            upstream = table.upstreams[decision.upstream]
+            headers, header_bytes, length, chunked = self._upstream_headers(scope, upstream, request_id)
+            if header_bytes > self._max_header_bytes:
+                error_kind, status = "bad_request", 431
+                exchange.bytes_out = await self._send_error(
+                    send, 431, "headers_too_large", "request headers too large", request_id, decision
+                )
+                return
+            if self._max_body is not None and length is not None and length > self._max_body:
+                error_kind, status = "bad_request", 413
+                exchange.bytes_out = await self._send_error(
+                    send, 413, "body_too_large", "request body too large", request_id, decision
+                )
+                return
+            has_body = chunked or (length is not None and length > 0)
+            status = await self._forward(
+                scope,
+                receive,
+                send,
+                upstream,
+                forward_path,
+                method,
+                headers,
+                has_body,
+                decision,
+                request_id,
+                exchange,
+                started,
+            )
+        except UpstreamError as exc:
+            error_kind = exc.code
+            status = exc.status
+            if exchange.too_large:
+                status, error_kind = 413, "bad_request"
+                exchange.bytes_out = await self._send_error(
+                    send, 413, "body_too_large", "request body too large", request_id, decision, exchange
+                )
+            elif exchange.client_gone:
+                status, error_kind = 499, "client_gone"
+            else:
+                exchange.bytes_out = await self._send_error(
+                    send, exc.status, exc.code, str(exc), request_id, decision, exchange
+                )
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not exchange.client_gone or task is None:
+                raise
+            task.uncancel()
+            status, error_kind = 499, "client_gone"
+        finally:
+            if exchange.watcher is not None and not exchange.watcher.done():
+                exchange.watcher.cancel()
+            self._record(scope, decision, status, error_kind, exchange, started, request_id)
+
+    def _record(
+        self,
+        scope: Scope,
+        decision: Decision | None,
+        status: int,
+        error_kind: str | None,
+        exchange: _Exchange,
+        started: float,
+        request_id: str,
+    ) -> None:
+        total = time.perf_counter() - started
+        route = decision.route_id if decision is not None else "-"
+        mode = decision.mode if decision is not None else "-"
+        upstream = decision.upstream if decision is not None else "-"
+        ttfb = None if exchange.ttfb is None else exchange.ttfb - started
+        self.metrics.observe(route, mode, upstream, status, total, ttfb)
+        if error_kind is not None:
+            self.metrics.error(route, upstream, error_kind)
+        if self._access_log:
+            client = scope.get("client")
+            self._log.info(
+                "proxy.request",
+                request_id=request_id,
+                method=scope["method"],
+                path=scope["path"],
+                route=route,
+                mode=mode,
+                upstream=upstream,
+                status=status,
+                bytes_in=exchange.bytes_in,
+                bytes_out=exchange.bytes_out,
+                upstream_ms=None if ttfb is None else round(ttfb * 1000, 3),
+                total_ms=round(total * 1000, 3),
+                client=client[0] if client else None,
+                error=error_kind,
+            )
+
+    def _watch(self, receive: Receive, exchange: _Exchange) -> None:
+        task = asyncio.current_task()
+
+        async def wait_for_disconnect() -> None:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    if exchange.finished:
+                        return
+                    exchange.client_gone = True
+                    if task is not None:
+                        task.cancel()
+                    return
+
+        exchange.watcher = asyncio.get_running_loop().create_task(wait_for_disconnect())
+
+    async def _request_body(self, receive: Receive, exchange: _Exchange) -> AsyncIterator[bytes]:
+        limit = self._max_body
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                exchange.client_gone = True
+                raise _ClientGone
+            body: bytes = message.get("body", b"")
+            if body:
+                exchange.bytes_in += len(body)
+                if limit is not None and exchange.bytes_in > limit:
+                    exchange.too_large = True
+                    raise _BodyTooLarge
+                yield body
+            if not message.get("more_body", False):
+                break
+        self._watch(receive, exchange)
+
+    async def _forward(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        upstream: CompiledUpstream,
+        path: bytes,
+        method: str,
+        headers: list[tuple[str, str]],
+        has_body: bool,
+        decision: Decision,
+        request_id: str,
+        exchange: _Exchange,
+        started: float,
+    ) -> int:
+        session = self.pool.session(upstream)
+        query: bytes = scope.get("query_string", b"")
+        url = URL.build(
+            scheme=upstream.scheme,
+            host=upstream.host,
+            port=upstream.port,
+            path=path.decode("latin-1"),
+            query_string=query.decode("latin-1"),
+            encoded=True,
+        )
+        data = self._request_body(receive, exchange) if has_body else None
+        if data is None:
+            self._watch(receive, exchange)
+        try:
+            response = await session.request(method, url, headers=headers, data=data, allow_redirects=False)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _translate(exc) from exc
+        exchange.ttfb = time.perf_counter()
+        try:
+            out, has_rid = response_headers(response.raw_headers, self._rid_name)
+            if not has_rid:
+                out.append((self._rid_name, request_id.encode("latin-1")))
+            if self._route_headers:
+                out.append((b"x-gateway-route", decision.route_id.encode("latin-1")))
+                out.append((b"x-gateway-upstream", decision.upstream.encode("latin-1")))
+            status = response.status
+            if method == "HEAD" or status in _NO_BODY_STATUS:
+                _finish(exchange)
+                await send({"type": "http.response.start", "status": status, "headers": out})
+                await send({"type": "http.response.body", "body": b""})
+                return status
+            length = response.content_length
+            if length is not None and length <= SMALL_BODY:
+                try:
+                    body = await response.read()
+                except (TimeoutError, aiohttp.ClientError) as exc:
+                    raise _translate(exc) from exc
+                _finish(exchange)
+                await send({"type": "http.response.start", "status": status, "headers": out})
+                exchange.bytes_out = len(body)
+                await send({"type": "http.response.body", "body": body})
+                return status
+            await send({"type": "http.response.start", "status": status, "headers": out})
+            content = response.content
+            try:
+                while True:
+                    chunk = await content.readany()
+                    if not chunk:
+                        break
+                    exchange.bytes_out += len(chunk)
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except (TimeoutError, aiohttp.ClientError):
+                # Headers are out: the only honest signal left is to cut the response short.
+                self._log.warning("proxy.upstream_aborted", request_id=request_id, upstream=upstream.name)
+                _finish(exchange)
+                return status
+            _finish(exchange)
+            await send({"type": "http.response.body", "body": b""})
+            return status
+        finally:
+            response.release()
+
+
+def _finish(exchange: _Exchange) -> None:
+    """Stop watching for a disconnect: the server reports one once the response is complete."""
+    exchange.finished = True
+    if exchange.watcher is not None:
+        exchange.watcher.cancel()

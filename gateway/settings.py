@@ -1,0 +1,54 @@
+"""The gateway's one settings object (environment variables ``GATEWAY_*`` or a ``.env`` file)."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_file=".env", extra="ignore")
+
+    routing_file: Path = Path("routing.yaml")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1)
+    #: Bearer token for /_gateway/api and /_gateway/metrics; without one they answer loopback clients only.
+    admin_token: SecretStr | None = None
+    #: Add X-Gateway-Route and X-Gateway-Upstream to responses.
+    route_headers: bool = True
+    #: Total size of the request headers; larger requests get 431.
+    max_header_bytes: int = Field(DEFAULT_MAX_HEADER_BYTES, ge=1024)
+    #: Request body limit in bytes (None: unlimited); larger bodies get 413.
+    max_body_bytes: int | None = Field(None, ge=0)
+    #: Peers whose X-Forwarded-* headers are trusted and extended; others' are replaced.
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
+    request_id_header: str = "X-Request-ID"
+    access_log: bool = True
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    #: Reload the routing file when it changes on disk.
+    watch: bool = True
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list | tuple):
+            return tuple(ipaddress.ip_network(str(item), strict=False) for item in value)
+        return value
+
+    @field_validator("request_id_header")
+    @classmethod
+    def _header_name(cls, value: str) -> str:
+        if not value or not value.replace("-", "").isalnum():
+            raise ValueError("request_id_header must be a header name")
+        return value
