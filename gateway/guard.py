@@ -256,15 +256,23 @@ class Pins:
     def all(self) -> Mapping[str, Pin]:
         return self._pins
 
-    async def pin(self, route_id: str, reason: str, *, fingerprint: str = "", by: str = "guard") -> Pin:
-        async with self._lock:
-            existing = self._pins.get(route_id)
-            if existing is not None:
-                return existing
-            pin = Pin(route_id, reason, time.time(), fingerprint, by)
-            self._pins = {**self._pins, route_id: pin}
-            await self.store.save(self._pins)
+    def mark(self, route_id: str, reason: str, *, fingerprint: str = "", by: str = "guard") -> Pin:
+        """Pin at once (the next request already goes to legacy); :meth:`persist` saves it."""
+        existing = self._pins.get(route_id)
+        if existing is not None:
+            return existing
+        pin = Pin(route_id, reason, time.time(), fingerprint, by)
+        self._pins = {**self._pins, route_id: pin}
         log.warning("guard.pinned", route=route_id, reason=reason, by=by)
+        return pin
+
+    async def persist(self) -> None:
+        async with self._lock:
+            await self.store.save(self._pins)
+
+    async def pin(self, route_id: str, reason: str, *, fingerprint: str = "", by: str = "guard") -> Pin:
+        pin = self.mark(route_id, reason, fingerprint=fingerprint, by=by)
+        await self.persist()
         return pin
 
     async def release(self, route_id: str, *, why: str = "operator") -> bool:

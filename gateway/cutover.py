@@ -1,0 +1,469 @@
+"""The cutover machinery as one object the proxy consults per request.
+
+:class:`Cutover` is the gateway's :class:`~gateway.rollout.Decider`. For a matched route and
+its current phase it picks a side (in this order): a route pinned by its guard or an operator
+→ legacy; an allowed ``X-Figway-Target`` override; ``live`` → target; ``canary`` → the user's
+sticky bucket; ``shadow``/``legacy`` → legacy (``shadow`` also mirrors safe requests). A
+target whose circuit breaker is open is skipped for legacy without trying.
+
+After the answer the proxy reports back (:meth:`Cutover.observe`): per-side statistics for the
+dashboard, the breaker, and the guard, which may pin the route. The other parts live in
+their own modules: :mod:`gateway.canary`, :mod:`gateway.shadow`, :mod:`gateway.diff`,
+:mod:`gateway.fallback`, :mod:`gateway.breaker`, :mod:`gateway.health`, :mod:`gateway.guard`,
+:mod:`gateway.history`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from gateway.breaker import Breakers
+from gateway.canary import OverridePolicy, Side, sticky_side
+from gateway.diff import DiffConfig, Sample
+from gateway.guard import Guard, GuardConfig, JsonFilePinStore, MemoryPinStore, Pins, PinStore, SlidingWindow
+from gateway.health import HealthChecker
+from gateway.history import ChangeHistory, RouteSnapshot
+from gateway.rollout import Decision, PhaseSpec, phase_at
+from gateway.shadow import DiffStore, ShadowJob, ShadowMirror, mirror_headers
+
+if TYPE_CHECKING:
+    from gateway.compiler import CompiledRoute, CompiledTable
+    from gateway.types import Clock, Scope
+
+log = structlog.get_logger("gateway.cutover")
+
+STATS_WINDOW = 300.0
+"""Seconds of per-side statistics shown on the dashboard."""
+SHADOW_METHODS = frozenset({"GET", "HEAD"})
+
+
+@dataclass(frozen=True, slots=True)
+class CutoverDecision(Decision):
+    """A decision with the cutover's reasons attached."""
+
+    side: str = Side.LEGACY
+    shadow: bool = False
+    why: str = ""
+    pinned: bool = False
+
+
+class SideStats:
+    """Totals since start and a sliding window (count, errors, p50/p99) for one route side."""
+
+    __slots__ = ("errors", "requests", "window")
+
+    def __init__(self, clock: Clock) -> None:
+        self.requests = 0
+        self.errors = 0
+        self.window = SlidingWindow(STATS_WINDOW, clock)
+
+    def add(self, latency_ms: float, error: bool) -> None:
+        self.requests += 1
+        self.errors += error
+        self.window.add(latency_ms, error)
+
+    def snapshot(self) -> dict[str, Any]:
+        window = self.window
+        window.refresh()
+        return {
+            "requests": self.requests,
+            "errors": self.errors,
+            "window_requests": window.count,
+            "error_rate": window.error_rate,
+            "p50_ms": window.quantile_ms(0.5) if window.count else None,
+            "p99_ms": window.quantile_ms(0.99) if window.count else None,
+        }
+
+
+def route_fingerprint(route: CompiledRoute) -> str:
+    """Hash of everything that defines a route: a different hash releases its pin."""
+    parts = (
+        route.template.source,
+        sorted(route.methods) if route.methods is not None else None,
+        route.target,
+        route.legacy,
+        route.fallback,
+        [(p.start, p.mode, p.percent) for p in route.schedule],
+        route.guard.model_dump() if route.guard is not None else None,
+        route.shadow.model_dump() if route.shadow is not None else None,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def is_rollout(route: CompiledRoute) -> bool:
+    return route.target != route.legacy
+
+
+def _guard_config(route: CompiledRoute) -> GuardConfig | None:
+    guard = route.guard
+    if guard is None:
+        return None
+    return GuardConfig(
+        max_error_rate=guard.max_error_rate,
+        max_p99_ms=guard.max_p99 * 1000 if guard.max_p99 is not None else None,
+        min_requests=guard.min_requests,
+        window=guard.window,
+    )
+
+
+def _diff_config(route: CompiledRoute) -> DiffConfig:
+    shadow = route.shadow
+    if shadow is None:
+        return DiffConfig()
+    return DiffConfig.build(ignore=shadow.ignore, unordered=shadow.unordered)
+
+
+def snapshot_table(table: CompiledTable, at: float) -> dict[str, RouteSnapshot]:
+    out: dict[str, RouteSnapshot] = {}
+    for route in table.routes:
+        phase, _ = phase_at(route.schedule, at)
+        upstream = route.target if phase.mode == "live" else route.legacy
+        out[route.id] = RouteSnapshot(
+            route.id,
+            route.template.source,
+            tuple(sorted(route.methods)) if route.methods is not None else ("*",),
+            upstream,
+            phase.mode,
+            phase.percent or 0.0,
+            route_fingerprint(route),
+        )
+    return out
+
+
+class Cutover:
+    """Everything per route that is not plain proxying: decide, mirror, guard, record."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock = time.time,
+        admin_token: str | None = None,
+        trusted: tuple[str, ...] = (),
+        state_dir: Path | None = None,
+        pin_store: PinStore | None = None,
+        diff_jsonl: Path | None = None,
+        shadow_queue: int = 1000,
+        shadow_workers: int = 4,
+        health_interval: float = 5.0,
+        breaker_threshold: int = 5,
+        breaker_reset: float = 10.0,
+        monotonic: Clock = time.monotonic,
+    ) -> None:
+        self.clock = clock
+        self._monotonic = monotonic
+        self.override = OverridePolicy.build(admin_token, trusted)
+        if pin_store is None:
+            pin_store = (
+                JsonFilePinStore(state_dir / "pins.json") if state_dir is not None else MemoryPinStore()
+            )
+        self.pins = Pins(pin_store)
+        self.breakers = Breakers(
+            failure_threshold=breaker_threshold, reset_after=breaker_reset, clock=monotonic
+        )
+        self.diffs = DiffStore(jsonl=diff_jsonl)
+        self.mirror = ShadowMirror(self.diffs, queue_size=shadow_queue, workers=shadow_workers)
+        self.history = ChangeHistory()
+        self.health: HealthChecker | None = None
+        self._health_interval = health_interval
+        self._health_targets: dict[str, str] = {}
+        self.guards: dict[str, Guard] = {}
+        self.stats: dict[tuple[str, str], SideStats] = {}
+        self.fingerprints: dict[str, str] = {}
+        self._routes: dict[str, CompiledRoute] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.fallbacks: dict[str, int] = {}
+        self.started = False
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self, table: CompiledTable) -> None:
+        await self.pins.load()
+        self._adopt(table)
+        await self.pins.reconcile(self.fingerprints)
+        self.history.record({}, snapshot_table(table, self.clock()), source="start", table_hash=table.sha256)
+        self.mirror.start()
+        self._restart_health(table)
+        self.started = True
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self.health is not None:
+            await self.health.aclose()
+            self.health = None
+        await self.mirror.aclose()
+
+    def _adopt(self, table: CompiledTable) -> None:
+        self._routes = {route.id: route for route in table.routes}
+        self.fingerprints = {route.id: route_fingerprint(route) for route in table.routes}
+        guards: dict[str, Guard] = {}
+        for route in table.routes:
+            config = _guard_config(route)
+            if config is None:
+                continue
+            existing = self.guards.get(route.id)
+            guards[route.id] = (
+                existing
+                if existing is not None and existing.config == config
+                else Guard(route.id, config, self._monotonic)
+            )
+        self.guards = guards
+        for name in table.upstreams:
+            self.breakers.get(name)
+        self.diffs.forget(set(self._routes))
+
+    def _restart_health(self, table: CompiledTable) -> None:
+        targets = {
+            name: f"{upstream.url}{upstream.health}"
+            for name, upstream in table.upstreams.items()
+            if upstream.health is not None
+        }
+        if targets == self._health_targets and self.health is not None:
+            return
+        old = self.health
+        if old is not None:
+            self._spawn(old.aclose())
+        self._health_targets = targets
+        self.health = (
+            HealthChecker(targets, self.breakers, interval=self._health_interval) if targets else None
+        )
+        if self.health is not None:
+            self.health.start()
+
+    async def settle(self) -> None:
+        """Wait for the background work started so far (pin writes, old health checkers)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def on_swap(self, old: CompiledTable, new: CompiledTable, source: str = "reload") -> None:
+        """Reload listener (sync, called on the event loop): history, guards, pins, health."""
+        now = self.clock()
+        self.history.record(
+            snapshot_table(old, now), snapshot_table(new, now), source=source, table_hash=new.sha256
+        )
+        self._adopt(new)
+        self._spawn(self.pins.reconcile(self.fingerprints))
+        self._restart_health(new)
+
+    def on_reload_failed(self, source: str, error: str) -> None:
+        self.history.record_failure(source=source, error=error)
+
+    # -- per request ------------------------------------------------------------------------
+
+    def decide(self, route: CompiledRoute, phase: PhaseSpec, scope: Scope) -> Decision:
+        mode = phase.mode
+        if not is_rollout(route):
+            # a plain `to` route: the core's behaviour (no sides to choose between)
+            return CutoverDecision(route.id, mode, route.target, phase, route.fallback, side=Side.TARGET)
+        if route.id in self.pins.all():
+            return CutoverDecision(
+                route.id, mode, route.legacy, phase, None, side=Side.LEGACY, why="pinned", pinned=True
+            )
+        headers = scope.get("headers", ())
+        client = scope.get("client")
+        host = client[0] if client else None
+        side = self.override.forced_side(headers, host)
+        why = "override" if side is not None else ""
+        if side is None:
+            if mode == "live":
+                side = Side.TARGET
+            elif mode == "canary":
+                side = sticky_side(headers, host, phase.percent or 0.0)
+                why = "bucket"
+            else:
+                side = Side.LEGACY
+        if side is Side.TARGET:
+            if not self.breakers.get(route.target).allow():
+                return CutoverDecision(
+                    route.id, mode, route.legacy, phase, None, side=Side.LEGACY, why="breaker open"
+                )
+            return CutoverDecision(
+                route.id, mode, route.target, phase, route.fallback, side=Side.TARGET, why=why
+            )
+        shadow = mode == "shadow" and scope.get("method") in SHADOW_METHODS and why != "override"
+        if shadow and route.shadow is not None and route.shadow.percent < 100:
+            shadow = random.random() * 100 < route.shadow.percent
+        return CutoverDecision(
+            route.id,
+            mode,
+            route.legacy,
+            phase,
+            route.target if shadow else None,
+            side=Side.LEGACY,
+            shadow=shadow,
+            why=why,
+        )
+
+    def observe(self, decision: Decision, status: int, latency_s: float, *, reached: bool = True) -> None:
+        """Count one answered (or failed) request against its side; feed breaker and guard."""
+        if not isinstance(decision, CutoverDecision) or decision.route_id == "default":
+            return
+        error = status >= 500 or not reached
+        side = str(decision.side)
+        key = (decision.route_id, side)
+        stats = self.stats.get(key)
+        if stats is None:
+            stats = self.stats[key] = SideStats(self._monotonic)
+        latency_ms = latency_s * 1000
+        stats.add(latency_ms, error)
+        if decision.side != Side.TARGET:
+            return
+        breaker = self.breakers.get(decision.upstream)
+        if error:
+            breaker.record_failure(f"status {status}" if reached else "unreachable")
+        else:
+            breaker.record_success()
+        guard = self.guards.get(decision.route_id)
+        if guard is None or decision.route_id in self.pins.all():
+            return
+        breach = guard.observe(latency_ms, error)
+        if breach is not None:
+            guard.reset()
+            fingerprint = self.fingerprints.get(decision.route_id, "")
+            self.pins.mark(decision.route_id, breach.reason, fingerprint=fingerprint)
+            self._spawn(self.pins.persist())
+
+    def count_fallback(self, route_id: str) -> None:
+        self.fallbacks[route_id] = self.fallbacks.get(route_id, 0) + 1
+
+    def shadow_job(
+        self,
+        table: CompiledTable,
+        decision: Decision,
+        scope: Scope,
+        forward_path: bytes,
+        request_id: str,
+        legacy: Sample,
+    ) -> ShadowJob | None:
+        route = self._routes.get(decision.route_id)
+        if route is None or decision.alternate is None:
+            return None
+        query: bytes = scope.get("query_string", b"")
+        suffix = forward_path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
+        learn = route.shadow is not None and route.shadow.learn_noise
+        headers = [*mirror_headers(scope.get("headers", ())), ("X-Request-ID", request_id)]
+        return ShadowJob(
+            route_id=route.id,
+            method=scope["method"],
+            target_url=table.upstreams[decision.alternate].url + suffix,
+            headers=headers,
+            legacy=legacy,
+            config=_diff_config(route),
+            legacy_url=table.upstreams[decision.upstream].url + suffix if learn else None,
+            request_id=request_id,
+            path=suffix,
+        )
+
+    # -- for the admin API and the dashboard --------------------------------------------------
+
+    async def pin(self, route_id: str, reason: str) -> bool:
+        if route_id not in self._routes:
+            return False
+        await self.pins.pin(route_id, reason, fingerprint=self.fingerprints.get(route_id, ""), by="operator")
+        return True
+
+    async def release(self, route_id: str) -> bool:
+        released = await self.pins.release(route_id)
+        guard = self.guards.get(route_id)
+        if guard is not None:
+            guard.reset()
+        return released
+
+    def route_state(self, table: CompiledTable, at: float | None = None) -> list[dict[str, Any]]:
+        now = self.clock() if at is None else at
+        totals = sum(s.requests for s in self.stats.values())
+        rows: list[dict[str, Any]] = []
+        for route in table.routes:
+            phase, following = phase_at(route.schedule, now)
+            next_phase = next((p for p in route.schedule if p.start == following), None)
+            pin = self.pins.get(route.id)
+            legacy_stats = self.stats.get((route.id, Side.LEGACY))
+            target_stats = self.stats.get((route.id, Side.TARGET))
+            requests = sum(s.requests for s in (legacy_stats, target_stats) if s is not None)
+            diffs = self.diffs.routes().get(route.id)
+            rows.append(
+                {
+                    "id": route.id,
+                    "path": route.template.source,
+                    "methods": sorted(route.methods) if route.methods is not None else None,
+                    "rollout": is_rollout(route),
+                    "mode": phase.mode,
+                    "percent": phase.percent,
+                    "legacy": route.legacy,
+                    "target": route.target,
+                    "next_flip": None
+                    if next_phase is None
+                    else {"at": next_phase.start, "mode": next_phase.mode, "percent": next_phase.percent},
+                    "pinned": pin.as_json() if pin is not None else None,
+                    "requests": requests,
+                    "traffic_share": requests / totals if totals else 0.0,
+                    "fallbacks": self.fallbacks.get(route.id, 0),
+                    "sides": {
+                        "legacy": legacy_stats.snapshot() if legacy_stats else None,
+                        "target": target_stats.snapshot() if target_stats else None,
+                    },
+                    "shadow": diffs.summary() if diffs is not None else None,
+                    "guard": None
+                    if (guard := self.guards.get(route.id)) is None
+                    else {
+                        "max_error_rate": guard.config.max_error_rate,
+                        "max_p99_ms": guard.config.max_p99_ms,
+                        "min_requests": guard.config.min_requests,
+                        "window": guard.config.window,
+                        "window_requests": guard.window.count,
+                        "window_error_rate": guard.window.error_rate,
+                    },
+                }
+            )
+        return rows
+
+    def upstream_state(self) -> dict[str, dict[str, Any]]:
+        health = self.health.snapshot() if self.health is not None else {}
+        return {
+            name: {"breaker": breaker.snapshot(), "health": health.get(name)}
+            for name, breaker in self.breakers.all().items()
+        }
+
+    def scoreboard(self, table: CompiledTable, at: float | None = None) -> dict[str, Any]:
+        """Routes and traffic per state: the migration's progress at a glance."""
+        rows = self.route_state(table, at)
+        rollout = [r for r in rows if r["rollout"]]
+        states = ("legacy", "shadow", "canary", "live", "pinned")
+        count = dict.fromkeys(states, 0)
+        traffic = dict.fromkeys(states, 0)
+        for row in rollout:
+            state = "pinned" if row["pinned"] else row["mode"]
+            count[state] += 1
+            traffic[state] += row["requests"]
+        total_traffic = sum(traffic.values())
+        on_target = 0
+        for row in rollout:
+            target = row["sides"]["target"]
+            on_target += target["requests"] if target else 0
+        return {
+            "routes": len(rollout),
+            "count": count,
+            "traffic": traffic,
+            "traffic_share": {k: (v / total_traffic if total_traffic else 0.0) for k, v in traffic.items()},
+            "live_share": count["live"] / len(rollout) if rollout else 0.0,
+            "requests_on_target": on_target,
+            "requests": total_traffic,
+        }
+
+
+def as_mapping(rows: list[dict[str, Any]]) -> Mapping[str, dict[str, Any]]:
+    return {row["id"]: row for row in rows}
