@@ -42,8 +42,12 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def db_session(app: Flask) -> Iterator[Session]:
-    """A session of its own (outside any request), for arranging and checking rows."""
-    engine: Engine = app.extensions[ENGINE_KEY]
+    """A session of its own (outside any request), for arranging and checking rows.
+
+    AUTOCOMMIT so that no read holds a REPEATABLE READ snapshot on MariaDB: every query sees
+    what the app committed in between.
+    """
+    engine: Engine = app.extensions[ENGINE_KEY].execution_options(isolation_level="AUTOCOMMIT")
     with Session(engine, expire_on_commit=False) as session:
         yield session
 
