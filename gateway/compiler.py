@@ -241,10 +241,7 @@ def compile_table(
     issues: list[ConfigIssue] = []
 
     def problem(route: str | None, message: str, key: str | None = None) -> None:
-        line = lines.get(key or "") if key else None
-        if line is None and route is not None:
-            line = lines.get(f"route:{route}")
-        issues.append(ConfigIssue(source, line, route, message))
+        issues.append(ConfigIssue(source, lines.get(key) if key else None, route, message))
 
     if table.default not in table.upstreams:
         problem(None, f"default upstream {table.default!r} is not defined in upstreams", "default")
@@ -252,15 +249,16 @@ def compile_table(
     matcher: Matcher[CompiledRoute] = Matcher()
     compiled: list[CompiledRoute] = []
     seen: set[str] = set()
-    for route in table.routes:
+    for position, route in enumerate(table.routes):
+        where = f"route#{position}"
         if route.id in seen:
-            problem(route.id, f"duplicate route id {route.id!r}")
+            problem(route.id, f"duplicate route id {route.id!r}", where)
             continue
         seen.add(route.id)
         for key in ("to", "target", "legacy", "fallback"):
             name = getattr(route, key)
             if name is not None and name not in table.upstreams:
-                problem(route.id, f"{key}: unknown upstream {name!r} (defined: {', '.join(table.upstreams)})")
+                problem(route.id, f"{key}: unknown upstream {name!r} (defined: {', '.join(table.upstreams)})", where)
         methods = _route_methods(route)
         if route.uses_shadow:
             unsafe = {"ANY"} if methods is None else methods - {"GET", "HEAD", "OPTIONS"}
@@ -269,16 +267,17 @@ def compile_table(
                     route.id,
                     "shadowing mirrors requests, so the route may only allow safe methods "
                     f"(GET, HEAD, OPTIONS); it allows {', '.join(sorted(unsafe))}",
+                    where,
                 )
         schedule = _schedule(route, table.default, zone)
         for earlier, later in zip(schedule, schedule[1:], strict=False):
             if later.start <= earlier.start:
-                problem(route.id, "rollout phases overlap: each `from` must be later than the one before")
+                problem(route.id, "rollout phases overlap: each `from` must be later than the one before", where)
                 break
         try:
             template = parse_template(route.path)
         except TemplateError as exc:
-            problem(route.id, str(exc))
+            problem(route.id, str(exc), where)
             continue
         target = route.target or route.to or table.default
         entry = CompiledRoute(
@@ -292,12 +291,12 @@ def compile_table(
             schedule=schedule,
             guard=route.guard,
             shadow=route.shadow,
-            line=lines.get(f"route:{route.id}"),
+            line=lines.get(where),
         )
         try:
             matcher.add(route.id, template, methods, entry)
         except AmbiguousRoute as exc:
-            problem(route.id, str(exc))
+            problem(route.id, str(exc), where)
             continue
         compiled.append(entry)
     if issues:

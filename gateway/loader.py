@@ -95,8 +95,8 @@ def parse_table(text: str, *, source: str = "<memory>", clock: Clock = system_cl
     if issues:
         raise ConfigError(issues)
     named_lines: dict[str, int] = {"default": lines.get(("default",), 1)}
-    for index, route in enumerate(table.routes):
-        named_lines.setdefault(f"route:{route.id}", lines.get(("routes", index), 1))
+    for index, _route in enumerate(table.routes):
+        named_lines[f"route#{index}"] = lines.get(("routes", index), 1)
     digest = hashlib.sha256(text.encode()).hexdigest()
     return compile_table(table, source=source, sha256=digest, lines=named_lines, clock=clock)
 
