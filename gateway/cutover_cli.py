@@ -1,0 +1,229 @@
+"""``python -m gateway plan|coverage|scaffold``: the operator's migration tools.
+
+- ``plan [FILE]``: the rollout calendar, week by week, of which routes change mode.
+- ``coverage``: every legacy endpoint (from the legacy app's ``url_map``, read in a child
+  process, or from an exported JSON list) against the table: not migrated, shadow, canary %,
+  live, pinned back; totals by count and, from a running gateway's metrics, by traffic.
+- ``scaffold``: route entries for chosen legacy endpoints, printed or appended to the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+import httpx
+import yaml
+
+from gateway.compiler import CompiledTable
+from gateway.errors import ConfigError
+from gateway.inventory import (
+    DEFAULT_APP_FACTORY,
+    Endpoint,
+    InventoryError,
+    Placement,
+    coverage,
+    format_coverage,
+    load_exported,
+    load_url_map,
+    scaffold,
+    select,
+    traffic_from_metrics,
+)
+from gateway.loader import load_table, parse_table
+from gateway.paths import UnsafePath, split_path
+from gateway.plan import build_calendar, format_calendar, iso_week_label
+from gateway.rollout import phase_at
+
+REQUESTS_METRIC = "figway_requests_total"
+
+
+def add_commands(commands: Any, config_default: str) -> None:
+    """Register the three sub-commands on the CLI's sub-parser set."""
+    plan = commands.add_parser("plan", help="the rollout calendar, week by week")
+    plan.add_argument("file", nargs="?", help=f"routing table (default: {config_default})")
+    plan.add_argument("--json", action="store_true", help="print JSON")
+
+    cov = commands.add_parser("coverage", help="legacy endpoints against the routing table")
+    cov.add_argument("--config", help=f"routing table (default: {config_default})")
+    _endpoint_source(cov)
+    cov.add_argument("--at", help="ISO date-time to evaluate the rollout at (default: now)")
+    cov.add_argument("--metrics", help="a running gateway's metrics URL, for totals by traffic")
+    cov.add_argument("--gateway", help="a running gateway's base URL: pinned routes come from its admin API")
+    cov.add_argument("--token", help="admin token for --metrics/--gateway (default: $GATEWAY_ADMIN_TOKEN)")
+    cov.add_argument("--json", action="store_true", help="print JSON")
+
+    scaf = commands.add_parser("scaffold", help="route entries for chosen legacy endpoints")
+    scaf.add_argument("patterns", nargs="+", help="endpoint names or rules, globs allowed (videos.*)")
+    scaf.add_argument("--config", help=f"routing table to append to with --write (default: {config_default})")
+    _endpoint_source(scaf)
+    scaf.add_argument("--target", default="services", help="upstream of the new side (default: services)")
+    scaf.add_argument("--from", dest="start", help="first phase's ISO week (default: next week)")
+    scaf.add_argument("--write", action="store_true", help="append the entries to the table's routes")
+
+
+def _endpoint_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--app",
+        help=f"legacy app factory module:function (default: $GATEWAY_LEGACY_APP or {DEFAULT_APP_FACTORY})",
+    )
+    parser.add_argument("--endpoints", help="exported JSON list of endpoints instead of importing the app")
+
+
+def _endpoints(args: argparse.Namespace, app_default: str) -> list[Endpoint]:
+    if args.endpoints:
+        return load_exported(Path(args.endpoints))
+    return asyncio.run(load_url_map(args.app or app_default, cwd=Path.cwd()))
+
+
+def _load(path: str, err: TextIO) -> CompiledTable | None:
+    try:
+        return load_table(path)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(str(issue), file=err)
+        return None
+
+
+def cmd_plan(args: argparse.Namespace, path: str, out: TextIO) -> int:
+    table = _load(path, sys.stderr)
+    if table is None:
+        return 1
+    zone = ZoneInfo(table.timezone)
+    weeks = build_calendar({r.id: r.schedule for r in table.routes if r.target != r.legacy}, zone)
+    if args.json:
+        print(
+            json.dumps({"timezone": table.timezone, "weeks": [w.as_json() for w in weeks]}, indent=2),
+            file=out,
+        )
+    else:
+        print(f"rollout calendar of {path} ({table.timezone})", file=out)
+        out.write(format_calendar(weeks))
+    return 0
+
+
+def resolver(table: CompiledTable, at: float, pinned: set[str]) -> Any:
+    def resolve(method: str, path: str) -> Placement:
+        try:
+            _, parts = split_path(path.encode("latin-1"), path)
+        except UnsafePath:
+            return Placement(None, "legacy")
+        route = table.match(method, parts)
+        if route is None:
+            return Placement(None, "legacy")
+        phase, _ = phase_at(route.schedule, at)
+        if route.target == route.legacy:  # a plain `to` route
+            mode = "legacy" if route.target == table.default else "live"
+            return Placement(route.id, mode)
+        return Placement(route.id, phase.mode, phase.percent, route.id in pinned)
+
+    return resolve
+
+
+async def _fetch(url: str, token: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.get(url, headers=headers)
+        response.raise_for_status()
+        return response
+
+
+def cmd_coverage(
+    args: argparse.Namespace, path: str, app_default: str, token: str | None, out: TextIO
+) -> int:
+    table = _load(path, sys.stderr)
+    if table is None:
+        return 1
+    try:
+        endpoints = _endpoints(args, app_default)
+    except InventoryError as exc:
+        print(f"coverage: {exc}", file=sys.stderr)
+        return 1
+    at = time.time() if args.at is None else datetime.fromisoformat(args.at).timestamp()
+    token = args.token or token
+    pinned: set[str] = set()
+    traffic: dict[str, float] | None = None
+    try:
+        if args.gateway:
+            routes = asyncio.run(_fetch(args.gateway.rstrip("/") + "/_gateway/api/cutover", token)).json()
+            pinned = {r["id"] for r in routes["routes"] if r.get("pinned")}
+        if args.metrics:
+            text = asyncio.run(_fetch(args.metrics, token)).text
+            traffic = traffic_from_metrics(text, REQUESTS_METRIC)
+    except httpx.HTTPError as exc:
+        print(f"coverage: cannot read the running gateway: {exc}", file=sys.stderr)
+        return 1
+    report = coverage(endpoints, resolver(table, at, pinned), traffic)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2), file=out)
+    else:
+        out.write(format_coverage(report))
+    return 0
+
+
+def _next_week(zone: ZoneInfo) -> str:
+    return iso_week_label(datetime.now(zone) + timedelta(days=7))
+
+
+def cmd_scaffold(args: argparse.Namespace, path: str, app_default: str, out: TextIO) -> int:
+    try:
+        chosen = select(_endpoints(args, app_default), args.patterns)
+    except InventoryError as exc:
+        print(f"scaffold: {exc}", file=sys.stderr)
+        return 1
+    if not chosen:
+        print(f"scaffold: no legacy endpoint matches {' '.join(args.patterns)}", file=sys.stderr)
+        return 1
+    table_file = Path(path)
+    taken: set[str] = set()
+    timezone = "UTC"
+    if table_file.exists():
+        data = yaml.safe_load(table_file.read_text(encoding="utf-8")) or {}
+        taken = {str(r.get("id")) for r in data.get("routes") or [] if isinstance(r, dict)}
+        timezone = str(data.get("timezone", "UTC"))
+    text = scaffold(
+        chosen, target=args.target, start=args.start or _next_week(ZoneInfo(timezone)), taken=taken
+    )
+    if not args.write:
+        out.write(text)
+        return 0
+    return _append(table_file, text, out)
+
+
+def _append(table_file: Path, entries: str, out: TextIO) -> int:
+    """Append to ``routes:`` when it is the file's last top-level key (comments stay untouched)."""
+    source = table_file.read_text(encoding="utf-8")
+    node = yaml.compose(source)
+    if not isinstance(node, yaml.MappingNode) or not node.value:
+        print(f"scaffold: {table_file} is not a routing table", file=sys.stderr)
+        return 1
+    last_key, last_value = node.value[-1]
+    if last_key.value != "routes":
+        print(f"scaffold: `routes:` must be the last key of {table_file} to append to it", file=sys.stderr)
+        return 1
+    if isinstance(last_value, yaml.SequenceNode) and last_value.flow_style:
+        print(
+            f"scaffold: `routes:` of {table_file} is a flow list; write the entries by hand", file=sys.stderr
+        )
+        return 1
+    if isinstance(last_value, yaml.ScalarNode):  # `routes:` with nothing (null) after it
+        source = source.rstrip() + "\n"
+    candidate = source if source.endswith("\n") else source + "\n"
+    candidate += entries
+    try:
+        parse_table(candidate, source=str(table_file))
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(str(issue), file=sys.stderr)
+        print("scaffold: the table would not be valid; nothing written", file=sys.stderr)
+        return 1
+    table_file.write_text(candidate, encoding="utf-8")
+    print(f"{table_file}: {entries.count('  - id: ')} route(s) appended", file=out)
+    return 0
