@@ -185,9 +185,19 @@ def cmd_scaffold(args: argparse.Namespace, path: str, app_default: str, out: Tex
     taken: set[str] = set()
     timezone = "UTC"
     if table_file.exists():
-        data = yaml.safe_load(table_file.read_text(encoding="utf-8")) or {}
-        taken = {str(r.get("id")) for r in data.get("routes") or [] if isinstance(r, dict)}
-        timezone = str(data.get("timezone", "UTC"))
+        table = _load(path, sys.stderr)
+        if table is None:
+            return 1
+        taken = {route.id for route in table.routes}
+        timezone = table.timezone
+        resolve = resolver(table, time.time(), set())
+        routed = [e for e in chosen if resolve(e.method, e.sample_path).route_id is not None]
+        for endpoint in routed:
+            print(f"scaffold: {endpoint.method} {endpoint.rule} already routed, skipped", file=sys.stderr)
+        chosen = [e for e in chosen if e not in routed]
+        if not chosen:
+            print("scaffold: every chosen endpoint already has a route", file=sys.stderr)
+            return 1
     text = scaffold(
         chosen, target=args.target, start=args.start or _next_week(ZoneInfo(timezone)), taken=taken
     )
