@@ -258,7 +258,11 @@ def compile_table(
         for key in ("to", "target", "legacy", "fallback"):
             name = getattr(route, key)
             if name is not None and name not in table.upstreams:
-                problem(route.id, f"{key}: unknown upstream {name!r} (defined: {', '.join(table.upstreams)})", where)
+                problem(
+                    route.id,
+                    f"{key}: unknown upstream {name!r} (defined: {', '.join(table.upstreams)})",
+                    where,
+                )
         methods = _route_methods(route)
         if route.uses_shadow:
             unsafe = {"ANY"} if methods is None else methods - {"GET", "HEAD", "OPTIONS"}
@@ -272,7 +276,9 @@ def compile_table(
         schedule = _schedule(route, table.default, zone)
         for earlier, later in zip(schedule, schedule[1:], strict=False):
             if later.start <= earlier.start:
-                problem(route.id, "rollout phases overlap: each `from` must be later than the one before", where)
+                problem(
+                    route.id, "rollout phases overlap: each `from` must be later than the one before", where
+                )
                 break
         try:
             template = parse_template(route.path)

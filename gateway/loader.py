@@ -15,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from gateway.compiler import CompiledTable, compile_table
-from gateway.config import RoutingTable
+from gateway.config import Route, RoutingTable
 from gateway.errors import ConfigError, ConfigIssue
 from gateway.rollout import system_clock
 from gateway.types import Clock
@@ -85,20 +85,54 @@ def parse_table(text: str, *, source: str = "<memory>", clock: Clock = system_cl
     lines: dict[Loc, int] = {}
     assert node is not None
     _index_lines(node, (), lines, issues, source)
+    # Validate the table and each route separately so that one bad route does not hide the others'
+    # cross-reference errors: every problem in the file is reported at once.
+    raw_routes = data.get("routes")
+    routes: list[Route] = []
+    valid_positions: list[int] = []
+    if isinstance(raw_routes, list):
+        for index, raw_route in enumerate(raw_routes):
+            try:
+                routes.append(Route.model_validate(raw_route))
+                valid_positions.append(index)
+            except ValidationError as exc:
+                _collect(exc, ("routes", index), data, lines, issues, source)
+        top = {**data, "routes": []}
+    else:
+        top = data
     try:
-        table = RoutingTable.model_validate(data)
+        table = RoutingTable.model_validate(top)
     except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            issues.append(ConfigIssue(source, _line_for(loc, lines), _route_id(data, loc), _describe(error)))
+        _collect(exc, (), data, lines, issues, source)
         raise ConfigError(issues) from None
-    if issues:
-        raise ConfigError(issues)
+    table = table.model_copy(update={"routes": tuple(routes)})
     named_lines: dict[str, int] = {"default": lines.get(("default",), 1)}
-    for index, _route in enumerate(table.routes):
-        named_lines[f"route#{index}"] = lines.get(("routes", index), 1)
+    for position, index in enumerate(valid_positions):
+        named_lines[f"route#{position}"] = lines.get(("routes", index), 1)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    return compile_table(table, source=source, sha256=digest, lines=named_lines, clock=clock)
+    try:
+        compiled = compile_table(table, source=source, sha256=digest, lines=named_lines, clock=clock)
+    except ConfigError as exc:
+        issues.extend(exc.issues)
+    if issues:
+        issues.sort(key=lambda issue: issue.line or 0)
+        raise ConfigError(issues)
+    return compiled
+
+
+def _collect(
+    exc: ValidationError,
+    prefix: Loc,
+    data: Any,
+    lines: Mapping[Loc, int],
+    issues: list[ConfigIssue],
+    source: str,
+) -> None:
+    for error in exc.errors():
+        loc = (*prefix, *error["loc"])
+        issues.append(
+            ConfigIssue(source, _line_for(loc, lines), _route_id(data, loc), _describe({**error, "loc": loc}))
+        )
 
 
 def load_table(path: str | Path, *, clock: Clock = system_clock) -> CompiledTable:

@@ -56,7 +56,12 @@ def make_upstream(state: UpstreamState) -> Any:
         protocols = scope.get("subprotocols") or []
         await send({"type": "websocket.accept", "subprotocol": protocols[0] if protocols else None})
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        await send({"type": "websocket.send", "text": json.dumps({"path": scope["path"], "cookie": headers.get("cookie")})})
+        await send(
+            {
+                "type": "websocket.send",
+                "text": json.dumps({"path": scope["path"], "cookie": headers.get("cookie")}),
+            }
+        )
         while True:
             message = await receive()
             if message["type"] == "websocket.disconnect":
@@ -79,7 +84,9 @@ def make_upstream(state: UpstreamState) -> Any:
             if not message.get("more_body"):
                 return size, False
 
-    async def respond(send: Any, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    async def respond(
+        send: Any, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
         base = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": base + (headers or [])})
         await send({"type": "http.response.body", "body": body})
@@ -94,7 +101,10 @@ def make_upstream(state: UpstreamState) -> Any:
                 {
                     "type": "http.response.start",
                     "status": 200,
-                    "headers": [(b"content-type", b"application/octet-stream"), (b"content-length", str(size).encode())],
+                    "headers": [
+                        (b"content-type", b"application/octet-stream"),
+                        (b"content-length", str(size).encode()),
+                    ],
                 }
             )
             block = b"x" * CHUNK
@@ -107,7 +117,11 @@ def make_upstream(state: UpstreamState) -> Any:
         if path == "/sse":
             await read_body(receive)
             await send(
-                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]}
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"text/event-stream")],
+                }
             )
             await send({"type": "http.response.body", "body": b"data: first\n\n", "more_body": True})
             for _ in range(600):  # waits for the test to see the first event (at most 30 s)
@@ -145,7 +159,9 @@ def make_upstream(state: UpstreamState) -> Any:
         }
         state.requests.append(record)
         if path == "/cookies":
-            await respond(send, 200, b"{}", [(b"set-cookie", b"a=1; Path=/"), (b"set-cookie", b"b=2; HttpOnly")])
+            await respond(
+                send, 200, b"{}", [(b"set-cookie", b"a=1; Path=/"), (b"set-cookie", b"b=2; HttpOnly")]
+            )
             return
         if path == "/redirect":
             await respond(send, 302, b"", [(b"location", b"/elsewhere?x=1")])
@@ -155,7 +171,12 @@ def make_upstream(state: UpstreamState) -> Any:
                 send,
                 200,
                 b"{}",
-                [(b"connection", b"x-secret"), (b"x-secret", b"1"), (b"keep-alive", b"timeout=5"), (b"x-kept", b"1")],
+                [
+                    (b"connection", b"x-secret"),
+                    (b"x-secret", b"1"),
+                    (b"keep-alive", b"timeout=5"),
+                    (b"x-kept", b"1"),
+                ],
             )
             return
         if path == "/echo-rid":

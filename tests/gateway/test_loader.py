@@ -125,7 +125,11 @@ def test_datetime_and_date_phase_starts() -> None:
     ("route", "line", "expected"),
     [
         ("  - id: a\n    path: /a\n    to: nowhere\n", 7, "[route a]: to: unknown upstream 'nowhere'"),
-        ("  - id: a\n    path: /a\n    to: services\n    colour: red\n", 10, "[route a]: routes.0.colour: Extra inputs"),
+        (
+            "  - id: a\n    path: /a\n    to: services\n    colour: red\n",
+            10,
+            "[route a]: routes.0.colour: Extra inputs",
+        ),
         ("  - id: a\n    path: /a/{x:float}\n    to: services\n", 7, "[route a]: unknown parameter type"),
         (
             "  - id: a\n    path: /a\n    to: services\n  - id: a\n    path: /b\n    to: services\n",
@@ -150,16 +154,22 @@ def test_datetime_and_date_phase_starts() -> None:
             "[route o]: rollout phases overlap",
         ),
         (
-            "  - id: c\n    path: /c\n    target: services\n    rollout:\n      - {from: 2026-W50, mode: canary}\n",
+            "  - id: c\n    path: /c\n    target: services\n    rollout:\n"
+            "      - {from: 2026-W50, mode: canary}\n",
             11,
             "[route c]: routes.0.rollout.0: a canary phase needs percent",
         ),
         (
-            "  - id: w\n    path: /w\n    target: services\n    rollout:\n      - {from: 2026-W60, mode: live}\n",
+            "  - id: w\n    path: /w\n    target: services\n    rollout:\n"
+            "      - {from: 2026-W60, mode: live}\n",
             11,
             "[route w]: routes.0.rollout.0.from",
         ),
-        ("  - id: t\n    path: /t\n    target: services\n", 7, "[route t]: routes.0: a `target` route needs a non-empty `rollout`"),
+        (
+            "  - id: t\n    path: /t\n    target: services\n",
+            7,
+            "[route t]: routes.0: a `target` route needs a non-empty `rollout`",
+        ),
         ("  - id: b\n    path: /b\n    to: services\n    target: services\n", 7, "exactly one of `to`"),
     ],
 )
@@ -180,7 +190,9 @@ def test_unknown_top_level_key_and_default() -> None:
 
 
 def test_unknown_default_upstream() -> None:
-    messages = errors_of(HEAD.replace("default: legacy", "default: gone").replace("routes:\n", "routes: []\n"))
+    messages = errors_of(
+        HEAD.replace("default: legacy", "default: gone").replace("routes:\n", "routes: []\n")
+    )
     assert messages == ["routing.yaml:5: default upstream 'gone' is not defined in upstreams"]
 
 
@@ -196,8 +208,14 @@ def test_duplicate_yaml_keys_are_errors() -> None:
         ("version: 2\nupstreams: {a: {url: 'http://h'}}\ndefault: a\n", "version"),
         ("version: 1\nupstreams: {a: {url: 'ftp://h'}}\ndefault: a\n", "http(s)://"),
         ("version: 1\nupstreams: {a: {url: 'http://h/base'}}\ndefault: a\n", "must not carry a path"),
-        ("version: 1\ntimezone: Mars/Olympus\nupstreams: {a: {url: 'http://h'}}\ndefault: a\n", "unknown timezone"),
-        ("version: 1\nupstreams: {a: {url: 'http://h', timeout: {read: soon}}}\ndefault: a\n", "invalid duration"),
+        (
+            "version: 1\ntimezone: Mars/Olympus\nupstreams: {a: {url: 'http://h'}}\ndefault: a\n",
+            "unknown timezone",
+        ),
+        (
+            "version: 1\nupstreams: {a: {url: 'http://h', timeout: {read: soon}}}\ndefault: a\n",
+            "invalid duration",
+        ),
         ("- just\n- a list\n", "must be a YAML mapping"),
         ("version: [1\n", "invalid YAML"),
     ],
@@ -214,7 +232,8 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
 def test_durations_and_host_modes() -> None:
     text = (
         "version: 1\nupstreams:\n"
-        "  a: {url: 'http://h:81', host: upstream, timeout: {connect: 250ms, read: 2m}, pool: {max_connections: 8}}\n"
+        "  a: {url: 'http://h:81', host: upstream, timeout: {connect: 250ms, read: 2m},"
+        " pool: {max_connections: 8}}\n"
         "  b: {url: 'https://h', host: api.example}\n"
         "default: a\n"
     )

@@ -135,7 +135,7 @@ def _dedupe_names(template: str) -> str:
     for seg in template.split("/"):
         if seg.startswith("{"):
             kind = seg[1:-1].split(":")[1] if ":" in seg else None
-            seg = "{v%d%s}" % (index, ":" + kind if kind else "")
+            seg = "{v" + str(index) + (":" + kind if kind else "") + "}"
             index += 1
         out.append(seg)
     return "/".join(out)

@@ -143,13 +143,17 @@ def test_catch_all_path_parameter_route(env: Env) -> None:
 
 def test_query_string_forwarded_byte_exact(env: Env) -> None:
     query = "b=2&a=1&a=%2F&c=%20+x&d=%E2%9C%93&e=&f&a=3"
-    raw = raw_exchange(env.gateway, f"GET /echo?{query} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+    raw = raw_exchange(
+        env.gateway, f"GET /echo?{query} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode()
+    )
     body = json.loads(raw.split(b"\r\n\r\n", 1)[1])
     assert body["query_string"] == query
 
 
 def test_percent_encoded_path_forwarded_byte_exact(env: Env) -> None:
-    raw = raw_exchange(env.gateway, b"GET /files/a%20b/%C3%A9t%C3%A9 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    raw = raw_exchange(
+        env.gateway, b"GET /files/a%20b/%C3%A9t%C3%A9 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
     body = json.loads(raw.split(b"\r\n\r\n", 1)[1])
     assert body["raw_path"] == "/files/a%20b/%C3%A9t%C3%A9"
 
@@ -198,7 +202,8 @@ def test_x_forwarded_for_appended_for_trusted_proxy(tmp_path: Path) -> None:
         text = table_yaml({"legacy": f"{{url: '{up.url}'}}"})
         with gateway_server(tmp_path, text, trusted_proxies="127.0.0.0/8") as (gateway, _):
             response = httpx.get(
-                f"{gateway.url}/echo", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+                f"{gateway.url}/echo",
+                headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
             )
     seen = response.json()
     assert header_values(seen, "x-forwarded-for") == ["203.0.113.7, 127.0.0.1"]
@@ -290,7 +295,8 @@ def test_chunked_upload_forwarded(env: Env) -> None:
 def test_expect_100_continue_upload(env: Env) -> None:
     with socket.create_connection((env.gateway.host, env.gateway.port), timeout=10) as sock:
         sock.sendall(
-            b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n"
+            b"Expect: 100-continue\r\nConnection: close\r\n\r\n"
         )
         interim = sock.recv(1024)
         assert interim.startswith(b"HTTP/1.1 100")
@@ -311,7 +317,11 @@ def test_connect_failure_is_502_json(tmp_path: Path) -> None:
         response = httpx.get(f"{gateway.url}/x", headers={"X-Request-ID": "rid-502"})
     assert response.status_code == 502
     assert response.json() == {
-        "error": {"code": "upstream_unreachable", "message": "the upstream could not be reached", "request_id": "rid-502"}
+        "error": {
+            "code": "upstream_unreachable",
+            "message": "the upstream could not be reached",
+            "request_id": "rid-502",
+        }
     }
     assert response.headers["x-request-id"] == "rid-502"
 
@@ -344,18 +354,26 @@ def test_route_headers_can_be_switched_off(tmp_path: Path) -> None:
         ("/api/items/7/../../../public", "default", "/public"),
     ],
 )
-def test_path_traversal_is_normalised_before_matching(env: Env, raw_path: str, route: str, forwarded: str) -> None:
-    raw = raw_exchange(env.gateway, f"GET {raw_path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+def test_path_traversal_is_normalised_before_matching(
+    env: Env, raw_path: str, route: str, forwarded: str
+) -> None:
+    raw = raw_exchange(
+        env.gateway, f"GET {raw_path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode()
+    )
     head = "\r\n".join(header_lines(raw)).lower()
     assert f"x-gateway-route: {route}" in head
     body = json.loads(raw.split(b"\r\n\r\n", 1)[1])
     assert body["raw_path"] == forwarded
 
 
-@pytest.mark.parametrize("raw_path", ["/static/..%2fapi/items/7", "/api%2Fitems/7", "/a%5c..%5cb", "/..", "/a/%00"])
+@pytest.mark.parametrize(
+    "raw_path", ["/static/..%2fapi/items/7", "/api%2Fitems/7", "/a%5c..%5cb", "/..", "/a/%00"]
+)
 def test_path_traversal_tricks_are_rejected(env: Env, raw_path: str) -> None:
     before = len(env.services.requests) + len(env.legacy.requests)
-    raw = raw_exchange(env.gateway, f"GET {raw_path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+    raw = raw_exchange(
+        env.gateway, f"GET {raw_path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode()
+    )
     assert raw.startswith(b"HTTP/1.1 400")
     assert json.loads(raw.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "bad_request"
     assert len(env.services.requests) + len(env.legacy.requests) == before

@@ -23,7 +23,7 @@ MEMORY_BOUND = 48 * 1024 * 1024
 
 
 def test_sse_first_event_arrives_before_upstream_finishes(tmp_path: Path) -> None:
-    with upstream_server() as (up, state):
+    with upstream_server() as (up, state):  # noqa: SIM117
         with gateway_server(tmp_path, table_yaml({"legacy": f"{{url: '{up.url}'}}"})) as (gateway, _):
             with httpx.stream("GET", f"{gateway.url}/sse", timeout=10) as response:
                 assert response.headers["content-type"] == "text/event-stream"
@@ -70,7 +70,9 @@ def subprocess_gateway(tmp_path: Path) -> Iterator[tuple[str, int, object]]:
             "GATEWAY_LOG_FORMAT": "json",
             "GATEWAY_ADMIN_TOKEN": "t",
         }
-        with subprocess_server(python_module("gateway", "serve", "--port", str(port)), port=port, env=env) as (
+        with subprocess_server(
+            python_module("gateway", "serve", "--port", str(port)), port=port, env=env
+        ) as (
             server,
             proc,
         ):
@@ -110,7 +112,7 @@ def test_200mb_upload_streams_with_bounded_memory(subprocess_gateway: tuple[str,
 
 
 def test_websocket_passthrough(tmp_path: Path) -> None:
-    with upstream_server() as (up, _state):
+    with upstream_server() as (up, _state):  # noqa: SIM117
         with gateway_server(tmp_path, table_yaml({"legacy": f"{{url: '{up.url}'}}"})) as (gateway, _):
             ws_url = f"ws://{gateway.host}:{gateway.port}/ws/room?x=1"
             with connect(ws_url, subprotocols=["chat"], additional_headers={"Cookie": "session=abc"}) as ws:
@@ -133,6 +135,6 @@ def test_websocket_passthrough(tmp_path: Path) -> None:
 def test_websocket_to_dead_upstream_is_closed(tmp_path: Path) -> None:
     text = table_yaml({"legacy": f"{{url: 'http://127.0.0.1:{free_port()}'}}"})
     with gateway_server(tmp_path, text) as (gateway, _):
-        with pytest.raises(Exception):  # noqa: B017 - the handshake is refused or closed at once
-            with connect(f"ws://{gateway.host}:{gateway.port}/ws") as ws:
-                ws.recv(timeout=10)
+        url = f"ws://{gateway.host}:{gateway.port}/ws"
+        with pytest.raises(Exception), connect(url) as ws:  # noqa: B017 - refused or closed at once
+            ws.recv(timeout=10)
