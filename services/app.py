@@ -14,14 +14,20 @@ from fastapi import APIRouter, FastAPI
 from services import health
 from services.app_settings import router as app_settings
 from services.app_settings.cache import SettingsCache
+from services.artists import router as artists
 from services.db import create_engine, create_sessionmaker
 from services.errors import install_error_handlers
+from services.playlists import router as playlists
 from services.settings import Settings
+from services.videos import router as videos
 
 # One line per router; order matters only for overlapping paths (none today).
 ROUTERS: Sequence[APIRouter] = (
     health.router,
     app_settings.router,
+    videos.router,
+    artists.router,
+    playlists.router,
 )
 
 

@@ -68,7 +68,7 @@ class Repository(Generic[ModelT]):
         await self.session.flush()
 
 
-async def count_rows(session: AsyncSession, stmt: Select[Any]) -> int:
+async def count_rows(session: AsyncSession, stmt: Select[*tuple[Any, ...]]) -> int:
     """`SELECT count(*) FROM (<stmt without ORDER BY>)`, as legacy's `Query.count()` does."""
     sub = stmt.order_by(None).subquery()
     return int(await session.scalar(select(func.count()).select_from(sub)) or 0)

@@ -10,8 +10,9 @@ Every other module receives a `Settings` instance (through `create_app(settings)
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -19,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'figway.db'}"
 # The legacy app's development key (legacy_flask/config.py); production sets MVIDARR_SECRET_KEY.
 DEFAULT_SECRET_KEY = "mvidarr-dev-secret-key-change-me"  # noqa: S105 - dev default, as legacy
+# python-jose's signing algorithms; EdDSA is not among them (jose has no Ed25519 support).
+JWT_ALGORITHMS = frozenset({"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512"})
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
 
@@ -79,15 +82,102 @@ class Settings(BaseSettings):
     session_cookie_name: str = "mvidarr_session"
     session_lifetime_seconds: int = Field(default=24 * 3600, ge=1)
 
+    # Auth (services/auth): JWT access tokens, refresh cookie, API keys, login rate limit, CORS.
+    # HS* use `jwt_secret` (defaults to the session secret); RS*/ES* take PEM keys.
+    jwt_algorithm: str = "HS256"
+    jwt_secret: SecretStr | None = None
+    jwt_private_key: SecretStr | None = None
+    jwt_public_key: str | None = None
+    jwt_issuer: str = "figway-services"
+    jwt_audience: str = "figway"
+    jwt_leeway_seconds: int = Field(default=10, ge=0, le=300)
+    access_token_ttl_seconds: int = Field(default=900, ge=30)
+    refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    refresh_cookie_name: str = "figway_refresh"
+    refresh_cookie_path: str = "/auth/refresh"
+    refresh_cookie_secure: bool = True
+    refresh_cookie_samesite: Literal["strict", "lax", "none"] = "strict"
+    # `/auth/token` also opens a legacy session (user_sessions row + mvidarr_session cookie).
+    token_login_opens_legacy_session: bool = True
+    login_rate_limit_attempts: int = Field(default=10, ge=1)  # per username and per address
+    login_rate_limit_window_seconds: int = Field(default=900, ge=1)
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    cors_origins: tuple[str, ...] = ()
+    cors_allow_credentials: bool = True
+
     host: str = Field(default=DEFAULT_HOST, validation_alias=AliasChoices("SERVICES_HOST"))
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535, validation_alias=AliasChoices("SERVICES_PORT"))
     workers: int = Field(default=1, ge=1, validation_alias=AliasChoices("SERVICES_WORKERS"))
     log_level: str = Field(default="info", validation_alias=AliasChoices("SERVICES_LOG_LEVEL", "LOG_LEVEL"))
 
+    # External metadata providers (issue 6). Same env names as the legacy app; a non-empty key
+    # in the `settings` table wins over these, as legacy reads it.
+    spotify_api_url: str = "https://api.spotify.com/v1"
+    spotify_accounts_url: str = "https://accounts.spotify.com"
+    musicbrainz_api_url: str = "https://musicbrainz.org/ws/2"
+    lastfm_api_url: str = "https://ws.audioscrobbler.com/2.0/"
+    imvdb_api_url: str = "https://imvdb.com/api/v1"
+    spotify_client_id: str = ""
+    spotify_client_secret: SecretStr = SecretStr("")
+    lastfm_api_key: SecretStr = SecretStr("")
+    imvdb_api_key: SecretStr = SecretStr("")
+    musicbrainz_min_interval: float = Field(default=1.0, ge=0)  # MusicBrainz: 1 request/s
+    imvdb_min_interval: float = Field(default=1.0, ge=0)  # as MVidarr spaces IMVDb calls
+    lastfm_min_interval: float = Field(default=0.2, ge=0)  # Last.fm terms: at most 5 requests/s
+    provider_timeout: float = Field(default=10.0, gt=0)
+    provider_connect_timeout: float = Field(default=5.0, gt=0)
+    provider_max_connections: int = Field(default=200, ge=1)
+    provider_max_keepalive: int = Field(default=50, ge=1)
+    provider_max_attempts: int = Field(default=3, ge=1)
+    provider_max_retry_after: float = Field(default=10.0, ge=0)
+    provider_breaker_threshold: int = Field(default=5, ge=1)
+    provider_breaker_reset: float = Field(default=30.0, gt=0)
+    enrichment_bulk_concurrency: int = Field(default=8, ge=1)
+
+    # System commands (issue 8): executables the wrapper may start, and its limits.
+    system_command_allowlist: tuple[str, ...] = (
+        "df",
+        "free",
+        "uptime",
+        "ps",
+        "systemctl",
+        "git",
+        "true",
+        "sudo",
+        "scripts/manage_service.sh",
+    )
+    system_command_timeout: float = Field(default=10.0, gt=0)
+    system_command_max_output: int = Field(default=64 * 1024, ge=1)
+    system_command_concurrency: int = Field(default=8, ge=1)
+    # Extra exact restart argv lists (JSON), as legacy's MVIDARR_RESTART_ALLOWLIST.
+    restart_allowlist: tuple[tuple[str, ...], ...] = Field(
+        default=(), validation_alias=AliasChoices("MVIDARR_RESTART_ALLOWLIST", "RESTART_ALLOWLIST")
+    )
+    restart_delay: float = Field(default=1.0, ge=0)
+    log_file: str = Field(default="var/legacy.log", validation_alias=AliasChoices("MVIDARR_LOG_FILE", "LOG_FILE"))
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
         return to_async_url(value)
+
+    @field_validator("jwt_algorithm")
+    @classmethod
+    def _known_algorithm(cls, value: str) -> str:
+        if value not in JWT_ALGORITHMS:
+            raise ValueError(f"jwt_algorithm must be one of {sorted(JWT_ALGORITHMS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _auth_consistency(self) -> Settings:
+        if not self.jwt_algorithm.startswith("HS") and (
+            self.jwt_private_key is None or self.jwt_public_key is None
+        ):
+            raise ValueError(f"jwt_algorithm {self.jwt_algorithm} needs jwt_private_key and jwt_public_key")
+        # A wildcard origin with credentials would hand our cookies to any site.
+        if self.cors_allow_credentials and "*" in self.cors_origins:
+            raise ValueError("cors_origins may not contain '*' while cors_allow_credentials is on")
+        return self
 
     @property
     def sync_database_url(self) -> str:

@@ -8,11 +8,14 @@ aliases stable:
 
     OptionalUserDep  -> User | None
     CurrentUserDep   -> User, or the legacy 401 {"error": "Authentication required", ...}
+    SessionUserDep   -> User named by the session's `username` alone (legacy playlists read
+                        the user this way, without checking the session row), or the legacy
+                        401 {"error": "User not found"}
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import select
@@ -20,23 +23,31 @@ from sqlalchemy.orm import contains_eager
 
 from services.auth.flask_session import load_session
 from services.db import SessionDep
-from services.errors import LegacyError
+from services.errors import LegacyError, legacy_error
 from services.models import SessionStatus, User, UserSession, utcnow
 from services.settings import Settings
 
 AUTH_REQUIRED_BODY = {"error": "Authentication required", "code": "AUTH_REQUIRED"}
 
 
+def legacy_session(request: Request) -> dict[str, Any]:
+    """The decoded legacy Flask session of this request (`{}` without a valid cookie)."""
+    if "figway_session" not in request.scope:
+        settings: Settings = request.app.state.settings
+        request.scope["figway_session"] = load_session(
+            request.cookies.get(settings.session_cookie_name, ""),
+            secret_key=settings.secret_key.get_secret_value(),
+            max_age=settings.session_lifetime_seconds,
+        )
+    data: dict[str, Any] = request.scope["figway_session"]
+    return data
+
+
 async def get_optional_user(request: Request, session: SessionDep) -> User | None:
     if "figway_user" in request.scope:  # one lookup per request, shared by guard and handler
         cached: User | None = request.scope["figway_user"]
         return cached
-    settings: Settings = request.app.state.settings
-    data = load_session(
-        request.cookies.get(settings.session_cookie_name, ""),
-        secret_key=settings.secret_key.get_secret_value(),
-        max_age=settings.session_lifetime_seconds,
-    )
+    data = legacy_session(request)
     user = await _session_user(session, data.get("user_id"), data.get("session_token"))
     request.scope["figway_user"] = user
     return user
@@ -68,3 +79,16 @@ async def get_current_user(user: OptionalUserDep) -> User:
 
 
 CurrentUserDep = Annotated[User, Depends(get_current_user)]
+
+
+async def get_session_user(request: Request, session: SessionDep) -> User:
+    username = legacy_session(request).get("username")
+    user: User | None = None
+    if isinstance(username, str) and username:
+        user = await session.scalar(select(User).where(User.username == username).limit(1))
+    if user is None:
+        raise legacy_error(401, "User not found")
+    return user
+
+
+SessionUserDep = Annotated[User, Depends(get_session_user)]

@@ -20,6 +20,7 @@ Allowed differences (each with its reason), applied by `_normalize`:
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -90,6 +91,10 @@ def _normalize(value: Any) -> Any:
     return value
 
 
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
 @dataclass
 class Answer:
     status: int
@@ -151,8 +156,8 @@ class Pair:
             ].replace(str(self.services.base_url).rstrip("/"), ""), where
         old_body, new_body = _normalize(old.body), _normalize(new.body)
         if unordered:
-            old_body[unordered] = sorted(old_body[unordered], key=repr)
-            new_body[unordered] = sorted(new_body[unordered], key=repr)
+            old_body[unordered] = sorted(old_body[unordered], key=_canonical)
+            new_body[unordered] = sorted(new_body[unordered], key=_canonical)
         assert old_body == new_body, f"{where}:\nlegacy   {old_body!r}\nservices {new_body!r}"
         if expect is not None:
             assert new.status == expect, f"{where}: both answered {new.status}, expected {expect}"

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, asc, delete, desc, func, or_, select
+
+from services.models import Artist, Download, PlaylistEntry, Video
+from services.repository import Repository, count_rows
+
+LIST_COLUMNS = (
+    Artist.id,
+    Artist.name,
+    Artist.imvdb_id,
+    Artist.thumbnail_url,
+    Artist.thumbnail_path,
+    Artist.auto_download,
+    Artist.keywords,
+    Artist.monitored,
+    Artist.created_at,
+    Artist.folder_path,
+    Artist.imvdb_metadata,
+)
+
+
+def video_counts() -> Any:
+    """`(artist_id, video_count)` per artist: one grouped subquery, joined once (no N+1)."""
+    return (
+        select(Video.artist_id.label("artist_id"), func.count(Video.id).label("video_count"))
+        .group_by(Video.artist_id)
+        .subquery()
+    )
+
+
+class ArtistRepository(Repository[Artist]):
+    model = Artist
+
+    async def page(
+        self,
+        *,
+        filters: Sequence[ColumnElement[bool]],
+        count_filters: Sequence[ColumnElement[bool]],
+        counts: Any,
+        sort: str,
+        order: str,
+        page: int,
+        per_page: int,
+    ) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
+        video_count = func.coalesce(counts.c.video_count, 0)
+        stmt = (
+            select(*LIST_COLUMNS, video_count.label("video_count"))
+            .outerjoin(counts, counts.c.artist_id == Artist.id)
+            .where(*filters)
+        )
+        if count_filters:
+            total = await count_rows(self.session, stmt.where(*count_filters))
+            stmt = stmt.where(*count_filters)
+        else:  # no filter on the count: the artists table alone says how many
+            total = await self.count(filters=filters)
+        columns: dict[str, Any] = {
+            "name": Artist.name,
+            "created_at": Artist.created_at,
+            "updated_at": Artist.updated_at,
+            "video_count": video_count,
+        }
+        direction = desc if order.lower() == "desc" else asc
+        stmt = stmt.order_by(direction(columns.get(sort, Artist.name)), asc(Artist.id))
+        stmt = stmt.offset((page - 1) * per_page).limit(per_page)
+        return (await self.session.execute(stmt)).all(), total
+
+    async def video_count(self, *, artist_id: int) -> int:
+        count = await self.session.scalar(select(func.count(Video.id)).where(Video.artist_id == artist_id))
+        return int(count or 0)
+
+    async def name_taken(self, *, name: str, exclude_id: int | None = None) -> bool:
+        stmt = select(Artist.id).where(func.lower(Artist.name) == name.lower())
+        if exclude_id is not None:
+            stmt = stmt.where(Artist.id != exclude_id)
+        return (await self.session.scalar(stmt.limit(1))) is not None
+
+    async def imvdb_id_taken(self, *, imvdb_id: str, exclude_id: int | None = None) -> bool:
+        stmt = select(Artist.id).where(Artist.imvdb_id == imvdb_id)
+        if exclude_id is not None:
+            stmt = stmt.where(Artist.id != exclude_id)
+        return (await self.session.scalar(stmt.limit(1))) is not None
+
+    async def dependents(self, *, artist_id: int) -> tuple[list[int], int]:
+        video_ids = list(await self.session.scalars(select(Video.id).where(Video.artist_id == artist_id)))
+        download_count = await self.session.scalar(
+            select(func.count(Download.id)).where(_downloads_of(artist_id, video_ids))
+        )
+        return video_ids, int(download_count or 0)
+
+    async def delete_cascade(self, artist: Artist, *, video_ids: list[int]) -> list[int]:
+        """Delete the artist with its videos, their playlist entries and the downloads."""
+        playlist_ids: list[int] = []
+        if video_ids:
+            playlist_ids = list(
+                await self.session.scalars(
+                    select(PlaylistEntry.playlist_id).where(PlaylistEntry.video_id.in_(video_ids)).distinct()
+                )
+            )
+            await self.session.execute(delete(PlaylistEntry).where(PlaylistEntry.video_id.in_(video_ids)))
+        await self.session.execute(delete(Download).where(_downloads_of(artist.id, video_ids)))
+        await self.session.execute(delete(Video).where(Video.artist_id == artist.id))
+        await self.session.delete(artist)
+        await self.session.flush()
+        return playlist_ids
+
+
+def _downloads_of(artist_id: int, video_ids: list[int]) -> ColumnElement[bool]:
+    return or_(Download.artist_id == artist_id, Download.video_id.in_(video_ids or [-1]))

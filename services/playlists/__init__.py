@@ -1,0 +1,1 @@
+"""`/api/playlists`: user playlists with entries, owner/admin/manager permissions (legacy contract)."""

@@ -1,0 +1,1 @@
+"""`/api/videos`: list, search, get, create, update, status change, delete (legacy contract)."""

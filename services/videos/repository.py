@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, asc, delete, desc, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from services.models import Artist, Download, PlaylistEntry, Video, VideoBlacklist
+from services.repository import Repository, count_rows
+
+SORT_COLUMNS: dict[str, Any] = {
+    "title": Video.title,
+    "artist_name": Artist.name,
+    "year": Video.year,
+    "created_at": Video.created_at,
+    "status": Video.status,
+    "duration": Video.duration,
+}
+# Only the columns the answers show: no ORM identity map, no JSON we do not send.
+LIST_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
+    Video.id,
+    Video.title,
+    Video.artist_id,
+    Video.status,
+    Video.imvdb_id,
+    Video.youtube_url,
+    Video.url,
+    Video.local_path,
+    Video.thumbnail_url,
+    Video.duration,
+    Video.quality,
+    Video.year,
+    Video.video_metadata,
+    Video.created_at,
+)
+
+
+class VideoRepository(Repository[Video]):
+    model = Video
+
+    def rows(self, *, genres: bool = False) -> Select[Any]:
+        columns = (*LIST_COLUMNS, Video.genres) if genres else LIST_COLUMNS
+        return select(*columns, Artist.name.label("artist_name")).outerjoin(
+            Artist, Video.artist_id == Artist.id
+        )
+
+    async def page(
+        self,
+        *,
+        stmt: Select[Any],
+        filters: Sequence[ColumnElement[bool]] = (),
+        needs_artist: bool,
+        sort: str | None,
+        order: str | None,
+        limit: int | None,
+        offset: int,
+    ) -> tuple[Sequence[Row[Any]], int]:
+        """One page of rows and the total before paging (legacy's `_page`)."""
+        stmt = stmt.where(*filters)
+        if needs_artist:
+            total = await count_rows(self.session, stmt)
+        else:  # the outer join to artists (by primary key) never changes the count
+            total = await self.count(filters=filters)
+        column = SORT_COLUMNS.get(sort or "title", Video.title)
+        direction = desc if (order or "asc").lower() == "desc" else asc
+        stmt = stmt.order_by(direction(column), asc(Video.id))
+        if offset:
+            stmt = stmt.offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(max(limit, 0))
+        return (await self.session.execute(stmt)).all(), total
+
+    async def artist_name(self, *, artist_id: int) -> str | None:
+        name: str | None = await self.session.scalar(select(Artist.name).where(Artist.id == artist_id))
+        return name
+
+    async def imvdb_id_taken(self, *, imvdb_id: str, exclude_id: int | None = None) -> bool:
+        stmt = select(Video.id).where(Video.imvdb_id == imvdb_id)
+        if exclude_id is not None:
+            stmt = stmt.where(Video.id != exclude_id)
+        return (await self.session.scalar(stmt.limit(1))) is not None
+
+    async def delete_with_dependents(self, video: Video) -> tuple[list[int], int, int]:
+        """Remove the video's playlist entries and downloads; returns (playlist ids, counts)."""
+        playlist_ids = list(
+            await self.session.scalars(
+                select(PlaylistEntry.playlist_id).where(PlaylistEntry.video_id == video.id).distinct()
+            )
+        )
+        entries = await self.session.execute(delete(PlaylistEntry).where(PlaylistEntry.video_id == video.id))
+        downloads = await self.session.execute(delete(Download).where(Download.video_id == video.id))
+        return playlist_ids, _rowcount(entries), _rowcount(downloads)
+
+    async def blacklist(self, *, url: str, title: str, artist_name: str | None, user_id: int | None) -> None:
+        await self.session.merge(
+            VideoBlacklist(youtube_url=url, title=title, artist_name=artist_name, blacklisted_by=user_id)
+        )
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
