@@ -36,7 +36,7 @@ from legacy_flask.models import (
     VideoBlacklist,
     VideoStatus,
 )
-from legacy_flask.settings_service import SettingsService
+from legacy_flask.settings_service import DEFAULT_SETTINGS
 
 SEED = 20250801
 ARTISTS = 200
@@ -205,6 +205,20 @@ def _downloads(videos: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _settings() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": index,
+            "key": key,
+            "value": value,
+            "description": description,
+            "created_at": BASE_TIME,
+            "updated_at": BASE_TIME,
+        }
+        for index, (key, value, description) in enumerate(DEFAULT_SETTINGS, start=1)
+    ]
+
+
 @functools.lru_cache(maxsize=4)
 def _demo_hash(password: str) -> str:
     # Hashing is the slow part of a small seed; one hash per password per process is plenty.
@@ -311,8 +325,8 @@ def seed(
     playlist_count = _count(PLAYLISTS, scale)
     with Session(engine) as session:
         clear(session)
-        progress("seed: default settings")
-        SettingsService.initialize_defaults(session, now=BASE_TIME)
+        progress(f"seed: {len(DEFAULT_SETTINGS)} default settings")
+        _bulk(session, Setting, _settings())
         progress(f"seed: {len(DEMO_USERS)} users ({', '.join(name for name, _ in DEMO_USERS)})")
         _bulk(session, User, _users(password))
         progress(f"seed: {artist_count} artists")
