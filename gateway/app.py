@@ -8,6 +8,7 @@ from typing import Any
 
 from gateway.admin import PREFIX, build_admin
 from gateway.compiler import CompiledTable
+from gateway.hooks import ExchangeHooks
 from gateway.loader import load_table
 from gateway.logs import configure_logging, get_logger
 from gateway.metrics import GatewayMetrics
@@ -31,6 +32,7 @@ class Gateway:
         table: CompiledTable | None = None,
         clock: Clock = system_clock,
         decider: Decider | None = None,
+        hooks: ExchangeHooks | None = None,
     ) -> None:
         self.settings = settings or GatewaySettings()
         self.clock = clock
@@ -46,6 +48,7 @@ class Gateway:
             metrics=self.metrics,
             logger=self.log,
             decider=decider,
+            hooks=hooks,
         )
         self.reloader = Reloader(
             path=self.settings.routing_file,

@@ -10,6 +10,7 @@ waits for ``http.disconnect`` and cancels the exchange, which closes the upstrea
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import json
 import time
@@ -20,6 +21,7 @@ import aiohttp
 from yarl import URL
 
 from gateway.compiler import CompiledTable, CompiledUpstream
+from gateway.config import SAFE_METHODS
 from gateway.errors import (
     UpstreamConnectError,
     UpstreamError,
@@ -34,6 +36,7 @@ from gateway.headers import (
     response_headers,
     valid_request_id,
 )
+from gateway.hooks import COPY_LIMIT, Answer, ExchangeHooks
 from gateway.metrics import GatewayMetrics
 from gateway.paths import UnsafePath, split_path
 from gateway.rollout import Decider, Decision, PhaseDecider
@@ -63,12 +66,40 @@ class _ClientGone(Exception):
     pass
 
 
+class _Retry(Exception):
+    """The upstream answered 5xx to a safe request and a hook asked for a retry elsewhere."""
+
+    def __init__(self, upstream: str, error: UpstreamError) -> None:
+        self.upstream = upstream
+        self.error = error
+
+
 class _Exchange:
     """Mutable per-request bookkeeping (one object, slots, no dict)."""
 
-    __slots__ = ("bytes_in", "bytes_out", "client_gone", "finished", "too_large", "ttfb", "watcher")
+    __slots__ = (
+        "bytes_in",
+        "bytes_out",
+        "client_gone",
+        "copy",
+        "fell_back_from",
+        "finished",
+        "forward_path",
+        "reached",
+        "response_headers",
+        "started",
+        "too_large",
+        "ttfb",
+        "watcher",
+    )
 
     def __init__(self) -> None:
+        self.forward_path = b"/"
+        self.reached = True
+        self.started = False
+        self.copy: list[bytes] | None = None
+        self.fell_back_from: str | None = None
+        self.response_headers: list[tuple[bytes, bytes]] = []
         self.bytes_in = 0
         self.bytes_out = 0
         self.client_gone = False
@@ -110,11 +141,13 @@ class Proxy:
         metrics: GatewayMetrics,
         logger: Any,
         decider: Decider | None = None,
+        hooks: ExchangeHooks | None = None,
     ) -> None:
         self.tables = tables
         self.pool = pool
         self.metrics = metrics
         self.decider: Decider = decider or PhaseDecider()
+        self.hooks = hooks
         self._log = logger
         self._access_log = settings.access_log
         self._route_headers = settings.route_headers
@@ -282,6 +315,7 @@ class Proxy:
                     send, 400, "bad_request", str(exc), request_id, None
                 )
                 return
+            exchange.forward_path = forward_path
             decision = self.decide(table, method, parts, scope)
             upstream = table.upstreams[decision.upstream]
             headers, header_bytes, length, chunked = self._upstream_headers(scope, upstream, request_id)
@@ -298,23 +332,26 @@ class Proxy:
                 )
                 return
             has_body = chunked or (length is not None and length > 0)
-            status = await self._forward(
-                scope,
-                receive,
-                send,
-                upstream,
-                forward_path,
-                method,
-                headers,
-                has_body,
-                decision,
-                request_id,
-                exchange,
-                started,
-            )
+            try:
+                status = await self._forward(
+                    scope, receive, send, upstream, method, headers, has_body, decision, request_id, exchange
+                )
+            except (UpstreamError, _Retry) as exc:
+                alternate = self._fallback_for(exc, decision, method, has_body, exchange)
+                if alternate is None:
+                    raise exc.error if isinstance(exc, _Retry) else exc from None
+                exchange.fell_back_from = decision.upstream
+                exchange.reached = True
+                decision = dataclasses.replace(decision, upstream=alternate)
+                upstream = table.upstreams[alternate]
+                headers = self._upstream_headers(scope, upstream, request_id)[0]
+                status = await self._forward(
+                    scope, receive, send, upstream, method, headers, has_body, decision, request_id, exchange
+                )
         except UpstreamError as exc:
             error_kind = exc.code
             status = exc.status
+            exchange.reached = exc.reached
             if exchange.too_large:
                 status, error_kind = 413, "bad_request"
                 exchange.bytes_out = await self._send_error(
@@ -336,6 +373,61 @@ class Proxy:
             if exchange.watcher is not None and not exchange.watcher.done():
                 exchange.watcher.cancel()
             self._record(scope, decision, status, error_kind, exchange, started, request_id)
+            if self.hooks is not None and decision is not None:
+                self._answered(table, scope, decision, status, error_kind, exchange, started, request_id)
+
+    def _fallback_for(
+        self,
+        exc: UpstreamError | _Retry,
+        decision: Decision,
+        method: str,
+        has_body: bool,
+        exchange: _Exchange,
+    ) -> str | None:
+        """The upstream to retry on, when a hook wants one and a retry cannot send anything twice."""
+        hooks = self.hooks
+        if hooks is None or exchange.client_gone or exchange.too_large or exchange.started:
+            return None
+        if isinstance(exc, _Retry):
+            return exc.upstream
+        if exc.reached and (has_body or method not in SAFE_METHODS):
+            return None
+        if exc.reached is False and exchange.bytes_in:
+            return None  # defensive: the body was already being read
+        alternate = hooks.fallback_upstream(decision, method, reached=exc.reached, status=None)
+        return alternate if alternate != decision.upstream else None
+
+    def _answered(
+        self,
+        table: CompiledTable,
+        scope: Scope,
+        decision: Decision,
+        status: int,
+        error_kind: str | None,
+        exchange: _Exchange,
+        started: float,
+        request_id: str,
+    ) -> None:
+        assert self.hooks is not None
+        copy = exchange.copy
+        answer = Answer(
+            table=table,
+            decision=decision,
+            scope=scope,
+            forward_path=exchange.forward_path,
+            request_id=request_id,
+            status=status,
+            headers=tuple(exchange.response_headers),
+            body=b"".join(copy) if copy is not None else None,
+            latency_s=time.perf_counter() - started,
+            reached=exchange.reached,
+            fell_back_from=exchange.fell_back_from,
+            error=error_kind,
+        )
+        try:
+            self.hooks.answered(answer)
+        except Exception:
+            self._log.exception("proxy.hook_failed", request_id=request_id)
 
     def _record(
         self,
@@ -414,14 +506,12 @@ class Proxy:
         receive: Receive,
         send: Send,
         upstream: CompiledUpstream,
-        path: bytes,
         method: str,
         headers: list[tuple[str, str]],
         has_body: bool,
         decision: Decision,
         request_id: str,
         exchange: _Exchange,
-        started: float,
     ) -> int:
         session = self.pool.session(upstream)
         query: bytes = scope.get("query_string", b"")
@@ -429,12 +519,12 @@ class Proxy:
             scheme=upstream.scheme,
             host=upstream.host,
             port=upstream.port,
-            path=path.decode("latin-1"),
+            path=exchange.forward_path.decode("latin-1"),
             query_string=query.decode("latin-1"),
             encoded=True,
         )
         data = self._request_body(receive, exchange) if has_body else None
-        if data is None:
+        if data is None and exchange.watcher is None:
             self._watch(receive, exchange)
         try:
             response = await session.request(method, url, headers=headers, data=data, allow_redirects=False)
@@ -442,17 +532,32 @@ class Proxy:
             raise _translate(exc) from exc
         exchange.ttfb = time.perf_counter()
         try:
+            status = response.status
+            hooks = self.hooks
+            if hooks is not None and status >= 500 and not has_body and method in SAFE_METHODS:
+                alternate = hooks.fallback_upstream(decision, method, reached=True, status=status)
+                if (
+                    alternate is not None
+                    and alternate != decision.upstream
+                    and exchange.fell_back_from is None
+                ):
+                    raise _Retry(alternate, UpstreamProtocolError(f"upstream answered {status}"))
             out, has_rid = response_headers(response.raw_headers, self._rid_name)
             if not has_rid:
                 out.append((self._rid_name, request_id.encode("latin-1")))
             if self._route_headers:
                 out.append((b"x-gateway-route", decision.route_id.encode("latin-1")))
                 out.append((b"x-gateway-upstream", decision.upstream.encode("latin-1")))
-            status = response.status
+            copy = hooks is not None and hooks.wants_copy(decision)
+            if hooks is not None:
+                exchange.response_headers = out
             if method == "HEAD" or status in _NO_BODY_STATUS:
                 _finish(exchange)
+                exchange.started = True
                 await send({"type": "http.response.start", "status": status, "headers": out})
                 await send({"type": "http.response.body", "body": b""})
+                if copy:
+                    exchange.copy = []
                 return status
             length = response.content_length
             if length is not None and length <= SMALL_BODY:
@@ -461,18 +566,27 @@ class Proxy:
                 except (TimeoutError, aiohttp.ClientError) as exc:
                     raise _translate(exc) from exc
                 _finish(exchange)
+                exchange.started = True
                 await send({"type": "http.response.start", "status": status, "headers": out})
                 exchange.bytes_out = len(body)
                 await send({"type": "http.response.body", "body": body})
+                if copy:
+                    exchange.copy = [body]
                 return status
+            exchange.started = True
             await send({"type": "http.response.start", "status": status, "headers": out})
             content = response.content
+            kept: list[bytes] | None = [] if copy else None
             try:
                 while True:
                     chunk = await content.readany()
                     if not chunk:
                         break
                     exchange.bytes_out += len(chunk)
+                    if kept is not None:
+                        kept = kept if exchange.bytes_out <= COPY_LIMIT else None
+                        if kept is not None:
+                            kept.append(chunk)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
             except (TimeoutError, aiohttp.ClientError):
                 # Headers are out: the only honest signal left is to cut the response short.
@@ -481,6 +595,7 @@ class Proxy:
                 return status
             _finish(exchange)
             await send({"type": "http.response.body", "body": b""})
+            exchange.copy = kept
             return status
         finally:
             response.release()

@@ -26,6 +26,8 @@ from gateway.types import Clock
 
 #: Called with (old, new) after every successful swap; the cutover machinery records history here.
 SwapListener = Callable[[CompiledTable, CompiledTable], None]
+#: Called with (trigger, error text) after a reload was refused.
+FailureListener = Callable[[str, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +58,11 @@ class Reloader:
     logger: Any
     clock: Clock
     listeners: list[SwapListener] = field(default_factory=list)
+    failure_listeners: list[FailureListener] = field(default_factory=list)
     last: ReloadResult | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: set[asyncio.Task[ReloadResult]] = field(default_factory=set)
 
     async def reload(self, trigger: str) -> ReloadResult:
         async with self._lock:
@@ -76,6 +80,7 @@ class Reloader:
                     errors=list(issues),
                     kept=old.sha256,
                 )
+                self._notify_failure(trigger, "\n".join(issues))
                 return self.last
             changed = new.sha256 != old.sha256
             self.tables.table = new
@@ -96,6 +101,13 @@ class Reloader:
                 except Exception:
                     self.logger.exception("reload.listener_failed")
             return self.last
+
+    def _notify_failure(self, trigger: str, error: str) -> None:
+        for listener in self.failure_listeners:
+            try:
+                listener(trigger, error)
+            except Exception:
+                self.logger.exception("reload.listener_failed")
 
     async def watch(self) -> None:
         """Reload whenever the routing file changes (the directory is watched: editors replace files)."""
@@ -122,10 +134,15 @@ class Reloader:
     def install_sighup(self) -> bool:
         loop = asyncio.get_running_loop()
         try:
-            loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload("sighup")))
+            loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
             return False
         return True
+
+    def _on_sighup(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.reload("sighup"))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def remove_sighup(self) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):

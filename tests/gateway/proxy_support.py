@@ -184,7 +184,8 @@ def make_upstream(state: UpstreamState) -> Any:
             await respond(send, 200, json.dumps(record).encode(), [(b"x-request-id", rid)])
             return
         if path == "/status":
-            await respond(send, int(query["code"]), json.dumps(record).encode())
+            code = int(query["code"]) if query.get("on", state.name) == state.name else 200
+            await respond(send, code, json.dumps(record).encode())
             return
         await respond(send, 200, json.dumps(record).encode())
 
