@@ -7,6 +7,7 @@ A command that is missing, times out or fails is reported in the answer, never r
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,22 +30,20 @@ class CommandResult:
     stderr: str
     error: str | None = None
 
-    def summary(self) -> dict[str, object]:
-        data: dict[str, object] = {
-            "command": " ".join(self.argv),
-            "ok": self.ok,
-            "returncode": self.returncode,
-        }
-        if self.error:
-            data["error"] = self.error
-        return data
+
+def setting(key: str, default: float) -> float:
+    """A number from app config, else the environment, else `default`."""
+    raw = current_app.config.get(key)
+    if raw is None:
+        raw = os.environ.get(key)
+    try:
+        return default if raw is None else float(raw)
+    except (TypeError, ValueError):
+        return default
 
 
 def command_timeout() -> float:
-    try:
-        return float(current_app.config.get("SYSTEM_COMMAND_TIMEOUT", DEFAULT_TIMEOUT))
-    except (TypeError, ValueError, RuntimeError):
-        return DEFAULT_TIMEOUT
+    return setting("SYSTEM_COMMAND_TIMEOUT", DEFAULT_TIMEOUT)
 
 
 def run(argv: list[str], *, timeout: float | None = None, cwd: Path | None = None) -> CommandResult:

@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
 
-from legacy_flask.api._system import ROOT, run, systemd_state
+from legacy_flask.api._system import ROOT, command_timeout, run, setting, systemd_state
 from legacy_flask.auth.decorators import admin_required
 from legacy_flask.extensions import db
 from legacy_flask.models import User, UserRole
@@ -165,8 +165,8 @@ def restart() -> Any:
     if argv is None:
         log.warning("admin.restart refused: %s", reason)
         return jsonify({"success": False, "error": reason}), 400
-    delay = float(current_app.config.get("RESTART_DELAY", DEFAULT_RESTART_DELAY))
-    timeout = float(current_app.config.get("SYSTEM_COMMAND_TIMEOUT", 10))
+    delay = setting("RESTART_DELAY", DEFAULT_RESTART_DELAY)
+    timeout = command_timeout()
     log.info("admin.restart requested by %s: %s", g.current_user.username, " ".join(argv))
     threading.Thread(
         target=_restart_in_background, args=(argv, delay, timeout), name="mvidarr-restart", daemon=True

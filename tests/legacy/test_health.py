@@ -220,6 +220,28 @@ def test_system_reports_failing_commands_and_odd_output(
     assert body["service"] == {"unit": "mvidarr", "available": True, "state": "active"}
 
 
+def test_system_reports_a_command_it_may_not_execute(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    fake_commands(bin_dir, {"free": "exit 0"})
+    (bin_dir / "free").chmod(0o644)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    body = app.test_client().get("/api/health/system").get_json()
+    assert body["memory"] == {"available": False, "error": "free: Permission denied"}
+
+
+def test_system_command_timeout_can_come_from_the_environment(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    fake_commands(bin_dir, {"uptime": "exec sleep 5"})
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("SYSTEM_COMMAND_TIMEOUT", "0.2")
+    body = app.test_client().get("/api/health/system").get_json()
+    assert body["load"] == {"available": False, "error": "uptime: timed out after 0.2s"}
+
+
 def test_system_parses_bsd_style_uptime(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bin_dir = tmp_path / "bin"
     fake_commands(
