@@ -15,6 +15,8 @@ from services import health
 from services.app_settings import router as app_settings
 from services.app_settings.cache import SettingsCache
 from services.artists import router as artists
+from services.auth import router as auth
+from services.auth.setup import install_auth
 from services.db import create_engine, create_sessionmaker
 from services.errors import install_error_handlers
 from services.playlists import router as playlists
@@ -24,6 +26,7 @@ from services.videos import router as videos
 # One line per router; order matters only for overlapping paths (none today).
 ROUTERS: Sequence[APIRouter] = (
     health.router,
+    auth.router,
     app_settings.router,
     videos.router,
     artists.router,
@@ -60,5 +63,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_auth(app, settings)
     mount_routers(app)
     return app

@@ -94,7 +94,8 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     refresh_cookie_name: str = "figway_refresh"
-    refresh_cookie_path: str = "/auth/refresh"
+    # Refresh and logout both need the refresh cookie; nothing outside /auth ever sees it.
+    refresh_cookie_path: str = "/auth"
     refresh_cookie_secure: bool = True
     refresh_cookie_samesite: Literal["strict", "lax", "none"] = "strict"
     # `/auth/token` also opens a legacy session (user_sessions row + mvidarr_session cookie).
