@@ -11,13 +11,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from services import health
+from services import health, metrics
 from services.app_settings import router as app_settings
 from services.app_settings.cache import SettingsCache
 from services.artists import router as artists
 from services.auth import router as auth
 from services.auth.setup import install_auth
 from services.db import create_engine, create_sessionmaker
+from services.enrichment import router as enrichment
 from services.errors import install_error_handlers
 from services.playlists import router as playlists
 from services.settings import Settings
@@ -31,6 +32,8 @@ ROUTERS: Sequence[APIRouter] = (
     videos.router,
     artists.router,
     playlists.router,
+    metrics.router,
+    enrichment.router,
 )
 
 

@@ -155,7 +155,9 @@ class Settings(BaseSettings):
         default=(), validation_alias=AliasChoices("MVIDARR_RESTART_ALLOWLIST", "RESTART_ALLOWLIST")
     )
     restart_delay: float = Field(default=1.0, ge=0)
-    log_file: str = Field(default="var/legacy.log", validation_alias=AliasChoices("MVIDARR_LOG_FILE", "LOG_FILE"))
+    log_file: str = Field(
+        default="var/legacy.log", validation_alias=AliasChoices("MVIDARR_LOG_FILE", "LOG_FILE")
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,1 @@
+"""Artist and video metadata enrichment from the four providers, asked concurrently."""
