@@ -10,7 +10,7 @@ from gateway.admin import PREFIX, build_admin
 from gateway.compiler import CompiledTable
 from gateway.hooks import ExchangeHooks
 from gateway.loader import load_table
-from gateway.logs import configure_logging, get_logger
+from gateway.logs import buffered_logger, configure_logging, get_logger
 from gateway.metrics import GatewayMetrics
 from gateway.proxy import Proxy, TableRef
 from gateway.reload import Reloader
@@ -20,6 +20,8 @@ from gateway.types import Clock, Receive, Scope, Send
 from gateway.upstreams import UpstreamPool
 
 _PREFIX_LEN = len(PREFIX)
+#: How often buffered access-log lines are written out (seconds).
+ACCESS_LOG_INTERVAL = 0.2
 
 
 class Gateway:
@@ -37,6 +39,7 @@ class Gateway:
         self.settings = settings or GatewaySettings()
         self.clock = clock
         self.log: Any = get_logger("gateway").bind()
+        self.access_log, self._access_buffer = buffered_logger("gateway.access")
         self.metrics = GatewayMetrics()
         self.tables = TableRef(table or load_table(self.settings.routing_file, clock=clock))
         self.metrics.routes.set(len(self.tables.table.routes))
@@ -47,6 +50,7 @@ class Gateway:
             settings=self.settings,
             metrics=self.metrics,
             logger=self.log,
+            access_logger=self.access_log,
             decider=decider,
             hooks=hooks,
         )
@@ -59,6 +63,7 @@ class Gateway:
         )
         self.admin = build_admin(self)
         self._watcher: asyncio.Task[None] | None = None
+        self._drainer: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -86,6 +91,7 @@ class Gateway:
                 message="GATEWAY_ADMIN_TOKEN is not set: the admin API answers loopback clients only",
             )
         self.reloader.install_sighup()
+        self._drainer = asyncio.get_running_loop().create_task(self._drain_access_log())
         if self.settings.watch:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
 
@@ -95,7 +101,17 @@ class Gateway:
         except Exception:  # a broken watcher must not take the gateway down; SIGHUP and the API still work
             self.log.exception("reload.watch_failed")
 
+    async def _drain_access_log(self) -> None:
+        while True:
+            await asyncio.sleep(ACCESS_LOG_INTERVAL)
+            self._access_buffer.drain()
+
     async def shutdown(self) -> None:
+        if self._drainer is not None:
+            self._drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._drainer
+        self._access_buffer.drain()
         self.reloader.stop()
         self.reloader.remove_sighup()
         if self._watcher is not None:

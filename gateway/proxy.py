@@ -44,6 +44,8 @@ from gateway.settings import GatewaySettings
 from gateway.types import Receive, Scope, Send
 from gateway.upstreams import UpstreamPool
 
+#: Exchanges that last longer than this get a task watching for the client's disconnect.
+WATCH_DELAY = 0.05
 #: Responses up to this size (by Content-Length) are read whole and sent in one message.
 SMALL_BODY = 64 * 1024
 _NO_BODY_STATUS = frozenset({204, 304})
@@ -88,6 +90,7 @@ class _Exchange:
         "reached",
         "response_headers",
         "started",
+        "timer",
         "too_large",
         "ttfb",
         "watcher",
@@ -95,6 +98,7 @@ class _Exchange:
 
     def __init__(self) -> None:
         self.forward_path = b"/"
+        self.timer: asyncio.TimerHandle | None = None
         self.reached = True
         self.started = False
         self.copy: list[bytes] | None = None
@@ -140,6 +144,7 @@ class Proxy:
         settings: GatewaySettings,
         metrics: GatewayMetrics,
         logger: Any,
+        access_logger: Any = None,
         decider: Decider | None = None,
         hooks: ExchangeHooks | None = None,
     ) -> None:
@@ -149,6 +154,7 @@ class Proxy:
         self.decider: Decider = decider or PhaseDecider()
         self.hooks = hooks
         self._log = logger
+        self._access = access_logger if access_logger is not None else logger
         self._access_log = settings.access_log
         self._route_headers = settings.route_headers
         self._max_header_bytes = settings.max_header_bytes
@@ -370,8 +376,7 @@ class Proxy:
             task.uncancel()
             status, error_kind = 499, "client_gone"
         finally:
-            if exchange.watcher is not None and not exchange.watcher.done():
-                exchange.watcher.cancel()
+            _finish(exchange)
             self._record(scope, decision, status, error_kind, exchange, started, request_id)
             if self.hooks is not None and decision is not None:
                 self._answered(table, scope, decision, status, error_kind, exchange, started, request_id)
@@ -449,7 +454,7 @@ class Proxy:
             self.metrics.error(route, upstream, error_kind)
         if self._access_log:
             client = scope.get("client")
-            self._log.info(
+            self._access.info(
                 "proxy.request",
                 request_id=request_id,
                 method=scope["method"],
@@ -467,20 +472,16 @@ class Proxy:
             )
 
     def _watch(self, receive: Receive, exchange: _Exchange) -> None:
+        """Start watching for the client going away, after ``WATCH_DELAY``.
+
+        Most exchanges finish sooner, and then no watcher task is ever created (a task per request
+        costs more than the rest of the gateway's own work). Slow upstreams and long streams get one.
+        """
+        if exchange.finished or exchange.timer is not None:
+            return
         task = asyncio.current_task()
-
-        async def wait_for_disconnect() -> None:
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    if exchange.finished:
-                        return
-                    exchange.client_gone = True
-                    if task is not None:
-                        task.cancel()
-                    return
-
-        exchange.watcher = asyncio.get_running_loop().create_task(wait_for_disconnect())
+        loop = asyncio.get_running_loop()
+        exchange.timer = loop.call_later(WATCH_DELAY, _start_watcher, loop, receive, exchange, task)
 
     async def _request_body(self, receive: Receive, exchange: _Exchange) -> AsyncIterator[bytes]:
         limit = self._max_body
@@ -524,7 +525,7 @@ class Proxy:
             encoded=True,
         )
         data = self._request_body(receive, exchange) if has_body else None
-        if data is None and exchange.watcher is None:
+        if data is None:
             self._watch(receive, exchange)
         try:
             response = await session.request(method, url, headers=headers, data=data, allow_redirects=False)
@@ -604,5 +605,27 @@ class Proxy:
 def _finish(exchange: _Exchange) -> None:
     """Stop watching for a disconnect: the server reports one once the response is complete."""
     exchange.finished = True
+    if exchange.timer is not None:
+        exchange.timer.cancel()
     if exchange.watcher is not None:
         exchange.watcher.cancel()
+
+
+def _start_watcher(
+    loop: asyncio.AbstractEventLoop, receive: Receive, exchange: _Exchange, task: asyncio.Task[Any] | None
+) -> None:
+    if exchange.finished:
+        return
+
+    async def wait_for_disconnect() -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                if exchange.finished:
+                    return
+                exchange.client_gone = True
+                if task is not None:
+                    task.cancel()
+                return
+
+    exchange.watcher = loop.create_task(wait_for_disconnect())
