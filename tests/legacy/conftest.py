@@ -9,23 +9,40 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from legacy_flask.app import create_app
-from legacy_flask.database import make_engine
+from legacy_flask.database import init_db, make_engine
 from legacy_flask.extensions import ENGINE_KEY
 from legacy_flask.seed import seed
+from tests.support.databases import BACKENDS, fresh_database
 
 PASSWORD = "Figway-demo-1"
 # 10 artists, 250 videos, 2-3 playlists: enough shape for every endpoint, seeded in well under a second.
 TEST_SCALE = 0.05
 
 
+@pytest.fixture(scope="session", params=BACKENDS)
+def legacy_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One database per backend for the whole run, made like `database_url` makes its own.
+
+    Creating a MariaDB database and its tables per test costs over a second on a busy
+    machine; `seed()` clears every table first, so re-seeding gives each test the same state.
+    """
+    with fresh_database(request.param, tmp_path_factory.mktemp("legacy")) as url:
+        engine = make_engine(url)
+        init_db(engine)
+        engine.dispose()
+        yield url
+
+
 @pytest.fixture
-def seeded_url(database_url: str) -> str:
-    engine = make_engine(database_url)
+def seeded_url(legacy_database: str) -> str:
+    engine = make_engine(legacy_database)
     try:
         seed(engine, scale=TEST_SCALE, password=PASSWORD)
     finally:
         engine.dispose()
-    return database_url
+    return legacy_database
 
 
 @pytest.fixture
