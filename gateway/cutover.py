@@ -29,9 +29,11 @@ import structlog
 from gateway.breaker import Breakers
 from gateway.canary import OverridePolicy, Side, sticky_side
 from gateway.diff import DiffConfig, Sample
+from gateway.fallback import Attempt, should_fall_back
 from gateway.guard import Guard, GuardConfig, JsonFilePinStore, MemoryPinStore, Pins, PinStore, SlidingWindow
 from gateway.health import HealthChecker
 from gateway.history import ChangeHistory, RouteSnapshot
+from gateway.hooks import Answer, ExchangeHooks
 from gateway.rollout import Decision, PhaseSpec, phase_at
 from gateway.shadow import DiffStore, ShadowJob, ShadowMirror, mirror_headers
 
@@ -139,7 +141,7 @@ def snapshot_table(table: CompiledTable, at: float) -> dict[str, RouteSnapshot]:
     return out
 
 
-class Cutover:
+class Cutover(ExchangeHooks):
     """Everything per route that is not plain proxying: decide, mirror, guard, record."""
 
     def __init__(
@@ -308,21 +310,30 @@ class Cutover:
             why=why,
         )
 
-    def observe(self, decision: Decision, status: int, latency_s: float, *, reached: bool = True) -> None:
+    def observe(
+        self,
+        decision: Decision,
+        status: int,
+        latency_s: float,
+        *,
+        reached: bool = True,
+        side: str | None = None,
+        upstream: str | None = None,
+    ) -> None:
         """Count one answered (or failed) request against its side; feed breaker and guard."""
         if not isinstance(decision, CutoverDecision) or decision.route_id == "default":
             return
         error = status >= 500 or not reached
-        side = str(decision.side)
+        side = str(decision.side) if side is None else side
         key = (decision.route_id, side)
         stats = self.stats.get(key)
         if stats is None:
             stats = self.stats[key] = SideStats(self._monotonic)
         latency_ms = latency_s * 1000
         stats.add(latency_ms, error)
-        if decision.side != Side.TARGET:
+        if side != Side.TARGET:
             return
-        breaker = self.breakers.get(decision.upstream)
+        breaker = self.breakers.get(upstream or decision.upstream)
         if error:
             breaker.record_failure(f"status {status}" if reached else "unreachable")
         else:
@@ -336,6 +347,46 @@ class Cutover:
             fingerprint = self.fingerprints.get(decision.route_id, "")
             self.pins.mark(decision.route_id, breach.reason, fingerprint=fingerprint)
             self._spawn(self.pins.persist())
+
+    # -- ExchangeHooks: the proxy calls these ---------------------------------------------------
+
+    def fallback_upstream(
+        self, decision: Decision, method: str, *, reached: bool, status: int | None
+    ) -> str | None:
+        """DESIGN.md's fallback rule (see :mod:`gateway.fallback`) for target-side decisions."""
+        if not isinstance(decision, CutoverDecision) or decision.side != Side.TARGET:
+            return None
+        if decision.alternate is None:
+            return None
+        if not reached:
+            attempt = Attempt.NOT_REACHED
+        else:
+            attempt = Attempt.TIMEOUT if status is None else Attempt.ANSWERED
+        return decision.alternate if should_fall_back(method, attempt, status) else None
+
+    def wants_copy(self, decision: Decision) -> bool:
+        return isinstance(decision, CutoverDecision) and decision.shadow
+
+    def answered(self, answer: Answer) -> None:
+        decision = answer.decision
+        if not isinstance(decision, CutoverDecision):
+            return
+        if answer.fell_back_from is not None:
+            # The target failed first (5xx, timeout, unreachable): that counts against it; the
+            # answer the client got came from the fallback side.
+            self.count_fallback(decision.route_id)
+            self.observe(decision, 502, answer.latency_s, side=Side.TARGET, upstream=answer.fell_back_from)
+            self.observe(decision, answer.status, answer.latency_s, side=Side.LEGACY)
+        else:
+            self.observe(decision, answer.status, answer.latency_s, reached=answer.reached)
+        if decision.shadow and answer.body is not None and answer.error is None:
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in answer.headers}
+            legacy = Sample(answer.status, headers.get("content-type", ""), answer.body, headers)
+            job = self.shadow_job(
+                answer.table, decision, answer.scope, answer.forward_path, answer.request_id, legacy
+            )
+            if job is not None:
+                self.mirror.submit(job)
 
     def count_fallback(self, route_id: str) -> None:
         self.fallbacks[route_id] = self.fallbacks.get(route_id, 0) + 1
