@@ -23,7 +23,12 @@ from tests.support.databases import async_url
 from tests.support.servers import uvicorn_thread
 
 PASSWORD = "Figway-demo-1"
-USERS = {"admin": UserRole.ADMIN, "manager": UserRole.MANAGER, "user": UserRole.USER, "readonly": UserRole.READONLY}
+USERS = {
+    "admin": UserRole.ADMIN,
+    "manager": UserRole.MANAGER,
+    "user": UserRole.USER,
+    "readonly": UserRole.READONLY,
+}
 _HASH: dict[str, str] = {}
 
 
@@ -90,7 +95,8 @@ def serve(sync_url: str, **settings: Any) -> Iterator[Services]:
     engine = create_engine(sync_url)
     try:
         with (
-            uvicorn_thread(create_app(config)) as server,
+            # uvicorn's own X-Forwarded-For rewriting off: services.auth.network decides (TRUSTED_PROXIES).
+            uvicorn_thread(create_app(config), proxy_headers=False) as server,
             httpx.Client(base_url=server.url, timeout=30) as client,
         ):
             yield Services(client, engine, config)
