@@ -5,13 +5,24 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from legacy_flask.config import load_config
 from legacy_flask.database import init_db, make_engine
 
 
+def _prepare(config: dict[str, str]) -> None:
+    """Create the directory of a SQLite file (var/ on a fresh clone)."""
+    url = make_url(config["DATABASE_URL"])
+    if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def _init_db(_args: argparse.Namespace) -> int:
     config = load_config()
+    _prepare(config)
     engine = make_engine(config["DATABASE_URL"])
     init_db(engine)
     engine.dispose()
@@ -23,6 +34,7 @@ def _seed(args: argparse.Namespace) -> int:
     from legacy_flask.seed import has_users, seed
 
     config = load_config()
+    _prepare(config)
     engine = make_engine(config["DATABASE_URL"])
     try:
         if args.if_empty and has_users(engine):
@@ -47,6 +59,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from legacy_flask.app import create_app
 
+    _prepare(load_config())
     app = create_app({"INIT_DB": True})
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
     return 0
