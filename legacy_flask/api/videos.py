@@ -213,7 +213,10 @@ def create_video() -> Any:
     if not title or artist_id is None:
         return error("Title and artist_id are required", 400)
     session = db()
-    artist = session.get(Artist, artist_id) if isinstance(artist_id, int) else None
+    try:
+        artist = session.get(Artist, int(artist_id))
+    except (TypeError, ValueError):
+        artist = None
     if artist is None:
         return error("Artist not found", 404)
     imvdb_id = data.get("imvdb_id")

@@ -170,6 +170,8 @@ def test_create_video_errors(client) -> None:
     assert client.post("/api/videos/", json={"title": "x", "artist_id": 999}).get_json() == {
         "error": "Artist not found"
     }
+    assert client.post("/api/videos/", json={"title": "x", "artist_id": "abc"}).status_code == 404
+    assert client.post("/api/videos/", json={"title": "x", "artist_id": "2"}).status_code == 201
     dup = client.post("/api/videos/", json={"title": "x", "artist_id": 1, "imvdb_id": "900001"})
     assert dup.status_code == 409
     bad = client.post("/api/videos/", json={"title": "x", "artist_id": 1, "status": "lost"})
