@@ -99,8 +99,8 @@ def test_write_by_another_process_is_not_seen_until_reload_cache(service, other_
     assert service.get("new_elsewhere") == "1"
 
 
-def test_unconfigured_service_refuses_to_guess_a_database() -> None:
-    SettingsService._session_factory = None
-    SettingsService._cache_loaded = False
+def test_unconfigured_service_refuses_to_guess_a_database(monkeypatch) -> None:
+    monkeypatch.setattr(SettingsService, "_session_factory", None)
+    monkeypatch.setattr(SettingsService, "_cache_loaded", False)
     with pytest.raises(RuntimeError, match="not configured"):
         SettingsService.get("anything")
