@@ -55,7 +55,8 @@ def diff_tables(old: Mapping[str, RouteSnapshot], new: Mapping[str, RouteSnapsho
                 Change("added", route_id, f"{route.path} [{','.join(route.methods)}] {route.mode_label()}")
             )
             continue
-        if before.mode_label() != route.mode_label():
+        mode_changed = before.mode_label() != route.mode_label()
+        if mode_changed:
             changes.append(Change("mode", route_id, f"{before.mode_label()} -> {route.mode_label()}"))
         edits = [
             f"{name}: {a} -> {b}"
@@ -66,7 +67,7 @@ def diff_tables(old: Mapping[str, RouteSnapshot], new: Mapping[str, RouteSnapsho
             )
             if a != b
         ]
-        if not edits and before.fingerprint != route.fingerprint:
+        if not edits and not mode_changed and before.fingerprint != route.fingerprint:
             edits.append("definition changed")
         if edits:
             changes.append(Change("edited", route_id, "; ".join(edits)))
