@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -74,8 +75,15 @@ class ChannelConfig:
 
 
 class ProviderChannel:
-    def __init__(self, client: httpx.AsyncClient, config: ChannelConfig) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        config: ChannelConfig,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.client = client
+        self._sleep = sleep
         self.config = config
         self.name = config.name
         self.limiter = RateLimiter(config.min_interval, space_from_completion=config.space_from_completion)
@@ -107,7 +115,7 @@ class ProviderChannel:
             wait=self._wait,
             retry=lambda state: self._should_retry(state, attempts),
             before_sleep=self._before_sleep,
-            sleep=asyncio.sleep,
+            sleep=self._sleep,
             reraise=True,
         )
         try:

@@ -8,6 +8,7 @@ Both sides talk to one fake provider server. Allowed differences, each with its 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,14 +63,14 @@ def _row(url: str, table: str, columns: str, row_id: int) -> dict[str, Any]:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            row = conn.execute(text(f"SELECT {columns} FROM {table} WHERE id = :id"), {"id": row_id}).mappings()
+            row = conn.execute(
+                text(f"SELECT {columns} FROM {table} WHERE id = :id"), {"id": row_id}
+            ).mappings()
             data = dict(row.one())
     finally:
         engine.dispose()
     for key, value in data.items():
         if isinstance(value, str) and value[:1] in "[{":
-            import json
-
             value = json.loads(value)
         if isinstance(value, dict):
             value = {k: ("<now>" if k in WRITTEN_NOW else v) for k, v in value.items()}
@@ -103,7 +104,10 @@ def test_artist_enrichment_answers_and_writes_like_legacy(enrich_pair: tuple[Pai
 
 def test_missing_artist_and_bad_ids_answer_like_legacy(enrich_pair: tuple[Pair, str, str]) -> None:
     pair, _, _ = enrich_pair
-    assert _check(pair, "POST", "/api/metadata-enrichment/enrich/99999") == (404, {"error": "Artist not found"})
+    assert _check(pair, "POST", "/api/metadata-enrichment/enrich/99999") == (
+        404,
+        {"error": "Artist not found"},
+    )
     assert _check(pair, "POST", "/api/metadata-enrichment/enrich/abc")[0] == 404
     assert _check(pair, "GET", "/api/metadata-enrichment/enrich/3")[0] == 405
 
@@ -124,7 +128,9 @@ def test_unknown_artist_and_failing_provider_degrade_like_legacy(
     fake.configure(lastfm={"error_rate": 1.0, "error_status": 400})
     status, body = _check(pair, "POST", "/api/metadata-enrichment/enrich/4")
     assert body["sources_used"] == ["spotify", "musicbrainz", "imvdb"]
-    assert body["errors"] == ["lastfm: Last.fm API error: There was a temporary error processing your request. Please try again"]
+    assert body["errors"] == [
+        "lastfm: Last.fm API error: There was a temporary error processing your request. Please try again"
+    ]
     assert _row(legacy_db, "artists", ARTIST_COLUMNS, 4) == _row(services_db, "artists", ARTIST_COLUMNS, 4)
 
 
