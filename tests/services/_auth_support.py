@@ -1,4 +1,7 @@
-"""Fixtures for the auth tests: a database with one user per role, services on a real socket."""
+"""Fixtures for the auth tests: a database with one user per role, services on a real socket.
+
+Test modules import the fixtures they use (`services_fixture`, `users_db_fixture`).
+"""
 
 from __future__ import annotations
 
@@ -104,13 +107,13 @@ def serve(sync_url: str, **settings: Any) -> Iterator[Services]:
         engine.dispose()
 
 
-@pytest.fixture
-def users_db(database_url: str) -> str:
+@pytest.fixture(name="users_db")
+def users_db_fixture(database_url: str) -> str:
     prepare_users(database_url)
     return database_url
 
 
-@pytest.fixture
-def services(users_db: str) -> Iterator[Services]:
+@pytest.fixture(name="services")
+def services_fixture(users_db: str) -> Iterator[Services]:
     with serve(users_db) as running:
         yield running

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import structlog
 from jose import jwt
 from sqlalchemy import select
 
 from services.auth.models import AuditEntry, LoginFailure, RefreshToken
 from services.models import SessionStatus, UserSession
-from tests.services._auth_support import PASSWORD, Services, serve, services, users_db  # noqa: F401
+from tests.services._auth_support import PASSWORD, Services, serve, services_fixture, users_db_fixture
+
+__all__ = ["services_fixture", "users_db_fixture"]  # fixtures used by name
 
 
 def _bearer(token: str) -> dict[str, str]:
