@@ -13,7 +13,7 @@ from collections.abc import Sequence
 BENCHMARKS: dict[str, str] = {
     "gateway": "bench.gateway",
     # "db": "bench.db",
-    # "enrich": "bench.enrich",
+    "enrich": "bench.enrich",
     # "system": "bench.system",
 }
 

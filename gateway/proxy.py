@@ -90,6 +90,7 @@ class _Exchange:
         "reached",
         "response_headers",
         "started",
+        "task",
         "timer",
         "too_large",
         "ttfb",
@@ -99,6 +100,7 @@ class _Exchange:
     def __init__(self) -> None:
         self.forward_path = b"/"
         self.timer: asyncio.TimerHandle | None = None
+        self.task: asyncio.Task[Any] | None = None
         self.reached = True
         self.started = False
         self.copy: list[bytes] | None = None
@@ -163,6 +165,7 @@ class Proxy:
         self._rid_str = settings.request_id_header
         self._trusted = settings.trusted_proxies
         self._trusted_cache: dict[str, bool] = {}
+        self._native = settings.upstream_client == "native"
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -188,65 +191,68 @@ class Proxy:
 
     def _upstream_headers(
         self, scope: Scope, upstream: CompiledUpstream, request_id: str, websocket: bool = False
-    ) -> tuple[list[tuple[str, str]], int, int | None, bool]:
+    ) -> tuple[list[tuple[bytes, bytes]], int, int | None, bool]:
         """Headers for the upstream, plus header bytes, declared Content-Length and chunked flag."""
         raw: list[tuple[bytes, bytes]] = scope["headers"]
         drop = HOP_BY_HOP
         size = 0
+        chunked = False
         for name, value in raw:
             size += len(name) + len(value) + 4
             if name == b"connection":
                 drop = drop | connection_tokens(value)
+            elif name == b"transfer-encoding":
+                chunked = True
         client = scope.get("client")
-        peer = client[0] if client else ""
+        peer: str = client[0] if client else ""
         trusted = self._is_trusted(peer) if peer else False
-        out: list[tuple[str, str]] = []
-        host = ""
-        forwarded_for = ""
-        proto = ""
-        fwd_host = ""
+        out: list[tuple[bytes, bytes]] = []
+        host = b""
+        forwarded_for = b""
+        proto = b""
+        fwd_host = b""
         length: int | None = None
-        chunked = False
         rid_name = self._rid_name
         for name, value in raw:
             if name in drop:
-                if name == b"transfer-encoding":
-                    chunked = True
                 continue
             if name == b"host":
-                host = value.decode("latin-1")
+                host = value
                 continue
             if name in FORWARDED:
                 if trusted:
                     if name == b"x-forwarded-for":
-                        forwarded_for = value.decode("latin-1")
+                        forwarded_for = value
                     elif name == b"x-forwarded-proto":
-                        proto = value.decode("latin-1")
+                        proto = value
                     else:
-                        fwd_host = value.decode("latin-1")
+                        fwd_host = value
                 continue
             if name == rid_name:
                 continue
             if name == b"content-length":
+                if chunked:
+                    continue  # both framings sent: chunked wins (RFC 9112 6.3), the length goes
                 try:
                     length = int(value)
                 except ValueError:
                     length = -1
             elif websocket and name.startswith(b"sec-websocket-"):
                 continue
-            out.append((name.decode("latin-1"), value.decode("latin-1")))
+            out.append((name, value))
         if upstream.host_header is not None:
-            out.append(("Host", upstream.host_header))
+            out.append((b"host", upstream.host_header.encode("latin-1")))
         elif host:
-            out.append(("Host", host))
+            out.append((b"host", host))
         if peer:
-            forwarded_for = f"{forwarded_for}, {peer}" if forwarded_for else peer
+            address = peer.encode("latin-1")
+            forwarded_for = forwarded_for + b", " + address if forwarded_for else address
         if forwarded_for:
-            out.append(("X-Forwarded-For", forwarded_for))
-        out.append(("X-Forwarded-Proto", proto or scope.get("scheme", "http")))
+            out.append((b"x-forwarded-for", forwarded_for))
+        out.append((b"x-forwarded-proto", proto or scope.get("scheme", "http").encode("latin-1")))
         if fwd_host or host:
-            out.append(("X-Forwarded-Host", fwd_host or host))
-        out.append((self._rid_str, request_id))
+            out.append((b"x-forwarded-host", fwd_host or host))
+        out.append((rid_name, request_id.encode("latin-1")))
         return out, size, length, chunked
 
     def _request_id(self, scope: Scope) -> str:
@@ -305,6 +311,7 @@ class Proxy:
         method: str = scope["method"]
         request_id = self._request_id(scope)
         exchange = _Exchange()
+        exchange.task = asyncio.current_task()
         decision: Decision | None = None
         status = 500
         error_kind: str | None = None
@@ -340,7 +347,17 @@ class Proxy:
             has_body = chunked or (length is not None and length > 0)
             try:
                 status = await self._forward(
-                    scope, receive, send, upstream, method, headers, has_body, decision, request_id, exchange
+                    scope,
+                    receive,
+                    send,
+                    upstream,
+                    method,
+                    headers,
+                    has_body,
+                    chunked,
+                    decision,
+                    request_id,
+                    exchange,
                 )
             except (UpstreamError, _Retry) as exc:
                 alternate = self._fallback_for(exc, decision, method, has_body, exchange)
@@ -352,7 +369,17 @@ class Proxy:
                 upstream = table.upstreams[alternate]
                 headers = self._upstream_headers(scope, upstream, request_id)[0]
                 status = await self._forward(
-                    scope, receive, send, upstream, method, headers, has_body, decision, request_id, exchange
+                    scope,
+                    receive,
+                    send,
+                    upstream,
+                    method,
+                    headers,
+                    has_body,
+                    chunked,
+                    decision,
+                    request_id,
+                    exchange,
                 )
         except UpstreamError as exc:
             error_kind = exc.code
@@ -479,7 +506,7 @@ class Proxy:
         """
         if exchange.finished or exchange.timer is not None:
             return
-        task = asyncio.current_task()
+        task = exchange.task  # not current_task(): the request body may be read by a writer task
         loop = asyncio.get_running_loop()
         exchange.timer = loop.call_later(WATCH_DELAY, _start_watcher, loop, receive, exchange, task)
 
@@ -508,32 +535,41 @@ class Proxy:
         send: Send,
         upstream: CompiledUpstream,
         method: str,
-        headers: list[tuple[str, str]],
+        headers: list[tuple[bytes, bytes]],
         has_body: bool,
+        chunked: bool,
         decision: Decision,
         request_id: str,
         exchange: _Exchange,
     ) -> int:
-        session = self.pool.session(upstream)
         query: bytes = scope.get("query_string", b"")
-        url = URL.build(
-            scheme=upstream.scheme,
-            host=upstream.host,
-            port=upstream.port,
-            path=exchange.forward_path.decode("latin-1"),
-            query_string=query.decode("latin-1"),
-            encoded=True,
-        )
         data = self._request_body(receive, exchange) if has_body else None
         if data is None:
             self._watch(receive, exchange)
-        try:
-            response = await session.request(method, url, headers=headers, data=data, allow_redirects=False)
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise _translate(exc) from exc
+        response: Any
+        if self._native:
+            target = exchange.forward_path + b"?" + query if query else exchange.forward_path
+            response = await self.pool.http1(upstream).request(method, target, headers, data, chunked=chunked)
+        else:
+            url = URL.build(
+                scheme=upstream.scheme,
+                host=upstream.host,
+                port=upstream.port,
+                path=exchange.forward_path.decode("latin-1"),
+                query_string=query.decode("latin-1"),
+                encoded=True,
+            )
+            session = self.pool.session(upstream)
+            text_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+            try:
+                response = await session.request(
+                    method, url, headers=text_headers, data=data, allow_redirects=False
+                )
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise _translate(exc) from exc
         exchange.ttfb = time.perf_counter()
         try:
-            status = response.status
+            status: int = response.status
             hooks = self.hooks
             if hooks is not None and status >= 500 and not has_body and method in SAFE_METHODS:
                 alternate = hooks.fallback_upstream(decision, method, reached=True, status=status)
@@ -589,7 +625,7 @@ class Proxy:
                         if kept is not None:
                             kept.append(chunk)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            except (TimeoutError, aiohttp.ClientError):
+            except (TimeoutError, aiohttp.ClientError, UpstreamError):
                 # Headers are out: the only honest signal left is to cut the response short.
                 self._log.warning("proxy.upstream_aborted", request_id=request_id, upstream=upstream.name)
                 _finish(exchange)

@@ -34,6 +34,8 @@ class GatewaySettings(BaseSettings):
     access_log: bool = True
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    #: ``native``: the gateway's own pooled HTTP/1.1 client (fastest); ``aiohttp``: aiohttp's client.
+    upstream_client: Literal["native", "aiohttp"] = "native"
     #: Reload the routing file when it changes on disk.
     watch: bool = True
 

@@ -1,4 +1,4 @@
-"""One pooled aiohttp client session per upstream.
+"""Pooled clients per upstream: the HTTP/1.1 forwarder and an aiohttp session (WebSockets, fallback).
 
 Sessions are created lazily on the event loop and keyed by the upstream's pool settings, so a
 reload that leaves an upstream unchanged keeps its warm keep-alive connections.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from gateway._http1 import Http1Pool
 from gateway.compiler import CompiledUpstream
 
 #: aiohttp would otherwise add these to forwarded requests; the client's own headers go through instead.
@@ -46,6 +47,15 @@ class UpstreamPool:
 
     def __init__(self) -> None:
         self._sessions: dict[tuple[object, ...], aiohttp.ClientSession] = {}
+        self._http1: dict[tuple[object, ...], Http1Pool] = {}
+
+    def http1(self, upstream: CompiledUpstream) -> Http1Pool:
+        """The forwarding client (see ``gateway._http1``)."""
+        key = upstream.pool_key
+        pool = self._http1.get(key)
+        if pool is None:
+            pool = self._http1[key] = Http1Pool(upstream)
+        return pool
 
     def session(self, upstream: CompiledUpstream) -> aiohttp.ClientSession:
         key = upstream.pool_key
@@ -55,6 +65,9 @@ class UpstreamPool:
         return session
 
     async def close(self) -> None:
+        pools, self._http1 = list(self._http1.values()), {}
+        for pool in pools:
+            pool.close()
         sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
             await session.close()

@@ -36,7 +36,10 @@ async def proxy_websocket(proxy: Proxy, scope: Scope, receive: Receive, send: Se
         return
     decision = proxy.decide(table, "GET", parts, scope)
     upstream = table.upstreams[decision.upstream]
-    headers, _size, _length, _chunked = proxy._upstream_headers(scope, upstream, request_id, websocket=True)
+    raw_headers, _size, _length, _chunked = proxy._upstream_headers(
+        scope, upstream, request_id, websocket=True
+    )
+    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers]
     url = URL.build(
         scheme="wss" if upstream.scheme == "https" else "ws",
         host=upstream.host,
