@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 _TRUE = {"true", "1", "yes", "on"}
 
@@ -84,3 +85,15 @@ def werkzeug_redirect(location: str, status_code: int = 308) -> Response:
     return Response(
         body, status_code=status_code, media_type="text/html; charset=utf-8", headers={"Location": location}
     )
+
+
+class HeadAsGet:
+    """Answer HEAD like GET (werkzeug adds HEAD to every GET rule); uvicorn drops the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET"}
+        await self.app(scope, receive, send)

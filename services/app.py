@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from services import health, metrics
+from services._legacy_http import HeadAsGet
 from services.app_settings import router as app_settings
 from services.app_settings.cache import SettingsCache
 from services.artists import router as artists
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(HeadAsGet)
     install_auth(app, settings)
     mount_routers(app)
     return app

@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services._legacy_http import werkzeug_redirect
 
@@ -159,12 +160,43 @@ def slash_redirect(request: Request) -> Response | None:
     return None
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> Response:
-    logger.exception("request.failed path=%s", request.url.path)
+def _unexpected_response(request: Request) -> Response:
     if _is_legacy_path(request.url.path):
         # Legacy answers 500 {"error": str(e)}; we keep the shape, not the leaked internals.
         return JSONResponse({"error": "Internal server error"}, status_code=500)
     return service_error_response(request, 500, "internal_error", "Internal server error")
+
+
+class UnhandledErrors:
+    """Turn an unexpected exception into a 500 *without* re-raising it.
+
+    Starlette's own last-resort handler re-raises after answering, which makes uvicorn drop
+    the keep-alive connection; the gateway's pooled client would then see a reset on reuse.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:
+                raise
+            request = Request(scope)
+            logger.exception("request.failed path=%s", request.url.path)
+            await _unexpected_response(request)(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -172,4 +204,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LegacyError, _on_legacy_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(UnhandledErrors)

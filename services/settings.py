@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlencode
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,12 +46,14 @@ def to_async_url(url: str) -> str:
     driver = _ASYNC_DRIVERS.get(parsed.drivername)
     if driver is None:
         raise ValueError(f"unsupported database driver {parsed.drivername!r}: use sqlite or mysql")
-    parsed = parsed.set(drivername=driver)
-    if driver.startswith("sqlite") and parsed.database and parsed.database != ":memory:":
-        path = Path(parsed.database)
-        if not path.is_absolute():
-            parsed = parsed.set(database=str(ROOT / path))
-    return parsed.render_as_string(hide_password=False)
+    if driver.startswith("sqlite"):
+        # Rendered by hand: SQLAlchemy would percent-escape ":" in ":memory:" or a path.
+        database = parsed.database or ""
+        if database and database != ":memory:" and not Path(database).is_absolute():
+            database = str(ROOT / database)
+        query = urlencode(sorted(parsed.query.items()), doseq=True)
+        return f"{driver}:///{database}" + (f"?{query}" if query else "")
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 
 def to_sync_url(url: str) -> str:

@@ -39,7 +39,7 @@ def _cache(request: Request) -> SettingsCache:
     return cache
 
 
-@router.api_route("/", methods=["GET", "HEAD"], response_model=SettingsList)
+@router.get("/", response_model=SettingsList)
 async def list_settings(session: SessionDep) -> JSONResponse:
     rows = await SettingRepository(session).list_all()
     settings = {
@@ -67,9 +67,7 @@ async def update_bulk(request: Request, session: SessionDep) -> JSONResponse:
     return legacy_json({"updated_settings": updated, "count": len(updated)})
 
 
-@router.api_route(
-    "/{key}", methods=["GET", "HEAD"], response_model=SettingRead, responses=error_responses(404)
-)
+@router.get("/{key}", response_model=SettingRead, responses=error_responses(404))
 async def get_setting(key: str, session: SessionDep) -> JSONResponse:
     row = await SettingRepository(session).get_by_key(key=key)
     if row is None:

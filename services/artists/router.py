@@ -77,7 +77,7 @@ async def detail(repo: ArtistRepository, artist: Artist) -> dict[str, Any]:
     }
 
 
-@router.api_route("/", methods=["GET", "HEAD"], response_model=ArtistList)
+@router.get("/", response_model=ArtistList)
 async def list_artists(
     request: Request,
     session: SessionDep,
@@ -183,9 +183,7 @@ async def _artist_or_404(session: SessionDep, artist_id: int) -> Artist:
     return artist
 
 
-@router.api_route(
-    "/{artist_id:int}", methods=["GET", "HEAD"], response_model=ArtistRead, responses=error_responses(404)
-)
+@router.get("/{artist_id:int}", response_model=ArtistRead, responses=error_responses(404))
 async def get_artist(artist_id: int, session: SessionDep) -> JSONResponse:
     artist = await _artist_or_404(session, artist_id)
     return legacy_json(await detail(ArtistRepository(session), artist))

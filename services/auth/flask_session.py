@@ -17,11 +17,12 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 SALT = "cookie-session"
+_TAGS = frozenset({" di", " d", " t", " u", " b", " m"})
 
 
 def _untag(value: Any) -> Any:
     if isinstance(value, dict):
-        if len(value) == 1:
+        if len(value) == 1 and next(iter(value)) in _TAGS:
             ((key, inner),) = value.items()
             if key == " t":
                 return tuple(_untag(v) for v in inner)
@@ -33,8 +34,8 @@ def _untag(value: Any) -> Any:
                 return str(inner)
             if key == " d":
                 return parsedate_to_datetime(inner)
-            if key == " di":
-                return {k: _untag(v) for k, v in inner.items()}
+            if key == " di":  # a one-key dict whose key looks like a tag: key + "__"
+                return {k[:-2]: _untag(v) for k, v in inner.items()}
         return {k: _untag(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_untag(v) for v in value]
@@ -43,10 +44,10 @@ def _untag(value: Any) -> Any:
 
 def _tag(value: Any) -> Any:
     if isinstance(value, dict):
-        tagged = {k: _tag(v) for k, v in value.items()}
-        if len(value) == 1 and next(iter(value)).startswith(" "):
-            return {" di": tagged}
-        return tagged
+        if len(value) == 1 and next(iter(value)) in _TAGS:
+            ((key, inner),) = value.items()
+            return {" di": {f"{key}__": _tag(inner)}}
+        return {k: _tag(v) for k, v in value.items()}
     if isinstance(value, tuple):
         return {" t": [_tag(v) for v in value]}
     if isinstance(value, bytes):

@@ -103,7 +103,7 @@ async def _load(session: SessionDep, playlist_id: int, user: User, *, modify: bo
     return playlist
 
 
-@router.api_route("/", methods=["GET", "HEAD"], response_model=PlaylistList, responses=error_responses(401))
+@router.get("/", response_model=PlaylistList, responses=error_responses(401))
 async def list_playlists(
     request: Request,
     session: SessionDep,
@@ -134,9 +134,7 @@ async def list_playlists(
     )
 
 
-@router.api_route(
-    "/{playlist_id:int}", methods=["GET", "HEAD"], response_model=PlaylistOne, responses=_ALL_ERRORS
-)
+@router.get("/{playlist_id:int}", response_model=PlaylistOne, responses=_ALL_ERRORS)
 async def get_playlist(
     playlist_id: int,
     request: Request,

@@ -81,7 +81,7 @@ class _WithArtist:
         return getattr(self._video, name)
 
 
-@router.api_route("/", methods=["GET", "HEAD"], response_model=VideoList)
+@router.get("/", response_model=VideoList)
 async def list_videos(
     request: Request,
     session: SessionDep,
@@ -123,9 +123,7 @@ def _text(request: Request, *names: str) -> str:
     return ""
 
 
-@router.api_route(
-    "/search", methods=["GET", "HEAD"], response_model=VideoSearchResult, responses=error_responses(400)
-)
+@router.get("/search", response_model=VideoSearchResult, responses=error_responses(400))
 async def search_videos(
     request: Request,
     session: SessionDep,
@@ -304,9 +302,7 @@ async def _video_or_404(session: SessionDep, video_id: int) -> Video:
     return video
 
 
-@router.api_route(
-    "/{video_id:int}", methods=["GET", "HEAD"], response_model=VideoDetailRead, responses=error_responses(404)
-)
+@router.get("/{video_id:int}", response_model=VideoDetailRead, responses=error_responses(404))
 async def get_video(video_id: int, session: SessionDep) -> JSONResponse:
     stmt = VideoRepository(session).rows(genres=True).where(Video.id == video_id)
     row = (await session.execute(stmt)).first() if video_id <= MAX_ID else None

@@ -1,0 +1,123 @@
+"""Where the services knowingly differ from legacy: bad input is a 400, never a 500.
+
+Legacy copies request values straight into the database: a word for a year or an object
+for a URL makes MariaDB fail (500 with the exception text) and SQLite store garbage. These
+are the allowed differences the contract harness lists; here they are pinned.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.services._resource_support import seeded_sqlite, services_client
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "message"),
+    [
+        (
+            "POST",
+            "/api/videos/",
+            {"title": "t", "artist_id": 1, "year": "nineteen"},
+            "Invalid value for year",
+        ),
+        (
+            "POST",
+            "/api/videos/",
+            {"title": "t", "artist_id": 1, "duration": {"s": 1}},
+            "Invalid value for duration",
+        ),
+        ("POST", "/api/videos/", {"title": "t", "artist_id": 1, "year": 1999.5}, "Invalid value for year"),
+        ("POST", "/api/videos/", {"title": "t", "artist_id": 1, "year": 2**40}, "Invalid value for year"),
+        (
+            "POST",
+            "/api/videos/",
+            {"title": "t", "artist_id": 1, "youtube_id": ["x"]},
+            "Invalid value for youtube_id",
+        ),
+        ("PUT", "/api/videos/1", {"thumbnail_url": {"a": 1}}, "Invalid value for thumbnail_url"),
+        ("PUT", "/api/videos/1", {"year": "12345678901234567890"}, "Invalid value for year"),
+        ("POST", "/api/artists/", {"name": "n", "folder_path": [1]}, "Invalid value for folder_path"),
+        ("PUT", "/api/artists/1", {"spotify_id": {"x": 1}}, "Invalid value for spotify_id"),
+        ("PUT", "/api/settings/x", {"value": 1, "description": {"d": 1}}, "Description must be a string"),
+    ],
+)
+def test_wrongly_typed_values_are_refused_with_the_legacy_error_shape(
+    services_client: httpx.Client, method: str, path: str, body: object, message: str
+) -> None:
+    response = services_client.request(method, path, json=body)
+    assert (response.status_code, response.json()) == (400, {"error": message})
+
+
+def test_values_the_database_coerces_are_accepted_and_echoed_as_given(services_client: httpx.Client) -> None:
+    response = services_client.put("/api/videos/1", json={"year": " 2001 ", "duration": 240.0, "quality": 5})
+    assert response.status_code == 200
+    assert (response.json()["year"], response.json()["duration"], response.json()["quality"]) == (
+        " 2001 ",
+        240.0,
+        5,
+    )
+    stored = services_client.get("/api/videos/1").json()
+    assert (stored["year"], stored["duration"], stored["quality"]) == (2001, 240, "5")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/videos/99999999999999999999",
+        "/api/artists/99999999999999999999",
+        "/api/playlists/99999999999999999999",
+    ],
+)
+def test_ids_beyond_64_bits_are_not_found(services_client: httpx.Client, path: str) -> None:
+    cookies = {"mvidarr_session": _cookie("admin")}
+    response = services_client.get(path, cookies=cookies)
+    assert response.status_code == 404
+
+
+def test_out_of_range_ids_in_bodies_are_refused(services_client: httpx.Client) -> None:
+    cookies = {"mvidarr_session": _cookie("admin")}
+    big = 2**70
+    add = services_client.post("/api/playlists/1/videos", json={"video_ids": [big]}, cookies=cookies)
+    assert (add.status_code, add.json()) == (400, {"error": "video_ids must be a list of integers"})
+    reorder = services_client.post(
+        "/api/playlists/1/videos/reorder",
+        json={"entry_orders": [{"id": big, "position": 1}]},
+        cookies=cookies,
+    )
+    assert reorder.status_code == 400
+    gone = services_client.delete(f"/api/playlists/1/videos/{big}", cookies=cookies)
+    assert (gone.status_code, gone.json()) == (404, {"error": "Playlist entry not found"})
+    assert services_client.post("/api/videos/", json={"title": "t", "artist_id": big}).status_code == 404
+
+
+def test_the_login_guard_follows_the_require_authentication_setting(services_client: httpx.Client) -> None:
+    assert (
+        services_client.put("/api/settings/require_authentication", json={"value": "true"}).status_code == 200
+    )
+    denied = services_client.get("/api/videos/?limit=1")
+    assert (denied.status_code, denied.json()) == (
+        401,
+        {"error": "Authentication required", "code": "AUTH_REQUIRED"},
+    )
+    assert services_client.get("/healthz").status_code == 200
+    # A cookie naming a user without a live session row is not a login (legacy checks the row).
+    assert (
+        services_client.get("/api/videos/?limit=1", cookies={"mvidarr_session": _cookie("admin")}).status_code
+        == 401
+    )
+
+
+def _cookie(username: str) -> str:
+    from services.auth.flask_session import dump_session
+    from services.settings import DEFAULT_SECRET_KEY
+
+    users = {"admin": 1, "manager": 2, "user": 3, "readonly": 4}
+    return dump_session(
+        {"user_id": users[username], "username": username, "session_token": "none"},
+        secret_key=DEFAULT_SECRET_KEY,
+    )
+
+
+__all__ = ["seeded_sqlite", "services_client"]
