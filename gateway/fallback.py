@@ -9,10 +9,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import enum
-
-import aiohttp
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -35,17 +32,6 @@ def should_fall_back(method: str, attempt: Attempt, status: int | None = None) -
     if attempt in (Attempt.TIMEOUT, Attempt.FAILED):
         return True
     return status is not None and status >= 500
-
-
-def classify(exc: BaseException) -> Attempt:
-    """What an aiohttp client error says about whether the target saw the request."""
-    # Order matters: ConnectionTimeoutError is a TimeoutError and a ServerTimeoutError, and
-    # ClientConnectorError is a ClientOSError.
-    if isinstance(exc, aiohttp.ConnectionTimeoutError | aiohttp.ClientConnectorError):
-        return Attempt.NOT_REACHED
-    if isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError | TimeoutError):
-        return Attempt.TIMEOUT
-    return Attempt.FAILED
 
 
 def reason(method: str, attempt: Attempt, status: int | None = None) -> str:
