@@ -158,6 +158,10 @@ async def get_session_user(request: Request, session: SessionDep) -> User:
     user: User | None = None
     if isinstance(username, str) and username:
         user = await session.scalar(select(User).where(User.username == username).limit(1))
+    elif bearer_token(request) is not None or request.headers.get(API_KEY_HEADER) is not None:
+        # Token and API-key callers have no Flask session; they are who their credential says.
+        principal = await get_principal(request, session)
+        user = principal.user if principal is not None else None
     if user is None:
         raise legacy_error(401, "User not found")
     return user
