@@ -52,8 +52,9 @@ class Env:
         return response.json()  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+@pytest.fixture(scope="module", params=["native", "aiohttp"])
+def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """Every rule holds with both forwarding clients (GATEWAY_UPSTREAM_CLIENT)."""
     tmp = tmp_path_factory.mktemp("proxy")
     with upstream_server("legacy") as (legacy, legacy_state), upstream_server("services") as (svc, svc_state):
         text = table_yaml(
@@ -63,7 +64,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
             },
             ROUTES,
         )
-        with gateway_server(tmp, text) as (gateway, _app):
+        with gateway_server(tmp, text, upstream_client=request.param) as (gateway, _app):
             environment = Env(gateway, legacy_state, svc_state)
             yield environment
             environment.client.close()
