@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from legacy_flask.app import create_app
 from legacy_flask.config import DEFAULT_SECRET_KEY, ROOT, load_config
 from legacy_flask.settings_service import SettingsService
-from tests.legacy.conftest import PASSWORD
+from tests.legacy.conftest import PASSWORD, sqlite_only
 from tests.support.servers import wsgi_thread
 
 
@@ -54,6 +54,7 @@ def test_guard_ignores_setting_written_elsewhere_until_cache_reload(client, db_s
     assert client.get("/api/videos/?limit=1").status_code == 401
 
 
+@sqlite_only
 def test_collection_without_trailing_slash_redirects_308(client) -> None:
     response = client.get("/api/videos?limit=5")
 
@@ -61,6 +62,7 @@ def test_collection_without_trailing_slash_redirects_308(client) -> None:
     assert response.headers["Location"].endswith("/api/videos/?limit=5")
 
 
+@sqlite_only
 def test_unknown_api_route_is_json_404(client) -> None:
     response = client.get("/api/nothing-here")
 
@@ -68,6 +70,7 @@ def test_unknown_api_route_is_json_404(client) -> None:
     assert response.get_json() == {"error": "Not Found"}
 
 
+@sqlite_only
 def test_wrong_method_on_api_is_json_405(client) -> None:
     response = client.patch("/api/videos/1")
 
@@ -75,6 +78,7 @@ def test_wrong_method_on_api_is_json_405(client) -> None:
     assert response.get_json() == {"error": "Method Not Allowed"}
 
 
+@sqlite_only
 def test_unknown_non_api_route_is_flask_html_404(client) -> None:
     response = client.get("/nowhere")
 
@@ -82,6 +86,7 @@ def test_unknown_non_api_route_is_flask_html_404(client) -> None:
     assert response.mimetype == "text/html"
 
 
+@sqlite_only
 def test_unexpected_exception_leaks_its_text_as_500(app: Flask) -> None:
     @app.route("/api/boom")
     def boom():

@@ -5,6 +5,9 @@ from flask import Flask, g, jsonify
 
 from legacy_flask.auth.decorators import admin_required, login_required, manager_required, role_required
 from legacy_flask.models import UserRole
+from tests.legacy.conftest import sqlite_only
+
+pytestmark = sqlite_only
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from legacy_flask.models import Playlist, PlaylistEntry, Video
+from tests.legacy.conftest import sqlite_only
 
 PLAYLIST_KEYS = {
     "id",
@@ -31,6 +32,7 @@ def _create(c, **body) -> dict:
     return response.get_json()["playlist"]
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     ("method", "path"),
     [
