@@ -266,9 +266,13 @@ async def create_video(request: Request, session: SessionDep) -> JSONResponse:
     if not title or artist_id is None:
         raise legacy_error(400, "Title and artist_id are required")
     repo = VideoRepository(session)
+    try:  # legacy: session.get(Artist, int(artist_id)), so "3" and 3.7 name artist 3
+        wanted: int | None = int(artist_id)
+    except (TypeError, ValueError, OverflowError):
+        wanted = None
     artist = None
-    if isinstance(artist_id, int) and abs(artist_id) <= MAX_ID:
-        artist = await session.get(Artist, artist_id)
+    if wanted is not None and abs(wanted) <= MAX_ID:
+        artist = await session.get(Artist, wanted)
     if artist is None:
         raise legacy_error(404, "Artist not found")
     imvdb_id = data.get("imvdb_id")
