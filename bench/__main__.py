@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 BENCHMARKS: dict[str, str] = {
     "gateway": "bench.gateway",
-    # "db": "bench.db",
+    "db": "bench.db",
     "enrich": "bench.enrich",
     # "system": "bench.system",
 }

@@ -1,0 +1,70 @@
+"""figway's gateway: a strangler-fig reverse proxy driven by routing.yaml.
+
+The public surface (everything else is an implementation detail):
+
+- ``Gateway`` (``gateway.app``): the ASGI app; ``create_app()`` builds one from the environment.
+- ``GatewaySettings`` (``gateway.settings``): every ``GATEWAY_*`` setting.
+- ``load_table`` / ``parse_table`` (``gateway.loader``) → ``CompiledTable`` (``gateway.compiler``).
+- ``Decider`` / ``Decision`` / ``PhaseSpec`` / ``PhaseDecider`` (``gateway.rollout``): the per-route
+  decision step; ``Clock`` (``gateway.types``) is injected wherever "now" matters.
+- ``ExchangeHooks`` / ``Answer`` (``gateway.hooks``): fallback, response copies, per-request outcome.
+- ``ConfigError`` / ``UpstreamError`` and friends (``gateway.errors``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "Answer",
+    "CompiledTable",
+    "ConfigError",
+    "Decider",
+    "Decision",
+    "ExchangeHooks",
+    "Gateway",
+    "GatewaySettings",
+    "PhaseDecider",
+    "PhaseSpec",
+    "UpstreamError",
+    "create_app",
+    "load_table",
+    "parse_table",
+]
+
+_WHERE = {
+    "Answer": "gateway.hooks",
+    "CompiledTable": "gateway.compiler",
+    "ConfigError": "gateway.errors",
+    "Decider": "gateway.rollout",
+    "Decision": "gateway.rollout",
+    "ExchangeHooks": "gateway.hooks",
+    "Gateway": "gateway.app",
+    "GatewaySettings": "gateway.settings",
+    "PhaseDecider": "gateway.rollout",
+    "PhaseSpec": "gateway.rollout",
+    "UpstreamError": "gateway.errors",
+    "create_app": "gateway.app",
+    "load_table": "gateway.loader",
+    "parse_table": "gateway.loader",
+}
+
+if TYPE_CHECKING:
+    from gateway.app import Gateway, create_app
+    from gateway.compiler import CompiledTable
+    from gateway.errors import ConfigError, UpstreamError
+    from gateway.hooks import Answer, ExchangeHooks
+    from gateway.loader import load_table, parse_table
+    from gateway.rollout import Decider, Decision, PhaseDecider, PhaseSpec
+    from gateway.settings import GatewaySettings
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: `python -m gateway check` and the other engineers' modules should not import FastAPI
+    # and aiohttp just by importing the package.
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gateway' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

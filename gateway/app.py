@@ -39,7 +39,7 @@ class Gateway:
         self.settings = settings or GatewaySettings()
         self.clock = clock
         self.log: Any = get_logger("gateway").bind()
-        self.access_log, self._access_buffer = buffered_logger("gateway.access")
+        self.access_log, self._access_buffer = buffered_logger()
         self.metrics = GatewayMetrics()
         self.tables = TableRef(table or load_table(self.settings.routing_file, clock=clock))
         self.metrics.routes.set(len(self.tables.table.routes))

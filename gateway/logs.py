@@ -71,7 +71,7 @@ class LineBuffer:
         self._stream.flush()
 
 
-def buffered_logger(name: str) -> tuple[Any, LineBuffer]:
+def buffered_logger() -> tuple[Any, LineBuffer]:
     """A logger with the configured processors whose lines go through a ``LineBuffer``."""
     config = structlog.get_config()
     buffer = LineBuffer(_stream or sys.stderr)
@@ -79,6 +79,5 @@ def buffered_logger(name: str) -> tuple[Any, LineBuffer]:
         structlog.WriteLogger(buffer),  # type: ignore[arg-type]
         processors=config["processors"],
         wrapper_class=config["wrapper_class"],
-        logger_name=name,
     )
     return logger.bind(), buffer

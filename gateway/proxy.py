@@ -15,6 +15,7 @@ import ipaddress
 import json
 import time
 from collections.abc import AsyncIterator
+from email.utils import formatdate
 from typing import Any
 
 import aiohttp
@@ -286,6 +287,8 @@ class Proxy:
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
+            # The server's own Date header is off so that upstream answers keep theirs.
+            (b"date", formatdate(usegmt=True).encode()),
         ]
         if decision is not None:
             headers.extend(self._gateway_headers(decision, request_id))

@@ -458,3 +458,12 @@ def test_access_log_has_one_event_per_request(tmp_path: Path) -> None:
     assert event["bytes_out"] > 0
     assert event["upstream_ms"] >= 0
     assert event["total_ms"] >= event["upstream_ms"]
+
+
+def test_gateway_errors_carry_one_date_header(tmp_path: Path) -> None:
+    text = table_yaml({"legacy": f"{{url: 'http://127.0.0.1:{free_port()}'}}"})
+    with gateway_server(tmp_path, text) as (gateway, _):
+        raw = raw_exchange(gateway, b"GET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    names = [line.split(":", 1)[0].lower() for line in header_lines(raw)]
+    assert raw.startswith(b"HTTP/1.1 502")
+    assert names.count("date") == 1
