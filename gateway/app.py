@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gateway.admin import PREFIX, build_admin
@@ -62,6 +63,10 @@ class Gateway:
             clock=clock,
         )
         self.admin = build_admin(self)
+        #: Extension points: coroutines run after start-up and before shutdown (the cutover machinery
+        #: starts its health checks here); more admin routes go through ``self.admin.include_router``.
+        self.on_startup: list[Callable[[], Awaitable[None]]] = []
+        self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
         self._watcher: asyncio.Task[None] | None = None
         self._drainer: asyncio.Task[None] | None = None
 
@@ -94,6 +99,8 @@ class Gateway:
         self._drainer = asyncio.get_running_loop().create_task(self._drain_access_log())
         if self.settings.watch:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        for hook in self.on_startup:
+            await hook()
 
     async def _watch(self) -> None:
         try:
@@ -107,6 +114,11 @@ class Gateway:
             self._access_buffer.drain()
 
     async def shutdown(self) -> None:
+        for hook in self.on_shutdown:
+            try:
+                await hook()
+            except Exception:
+                self.log.exception("gateway.shutdown_hook_failed")
         if self._drainer is not None:
             self._drainer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

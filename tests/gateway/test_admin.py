@@ -11,6 +11,7 @@ import pytest
 from gateway.app import Gateway
 from gateway.settings import GatewaySettings
 from tests.gateway.proxy_support import gateway_server, table_yaml, upstream_server
+from tests.support.servers import uvicorn_thread
 
 ROUTES = """
   - id: settings
@@ -141,3 +142,33 @@ def test_proxy_requests_are_counted_per_route_and_upstream(tmp_path: Path) -> No
     assert 'figway_requests_total{mode="legacy",route="r",status="200",upstream="legacy"} 1.0' in metrics
     assert 'figway_request_duration_seconds_count{route="r",upstream="legacy"} 1.0' in metrics
     assert 'figway_upstream_errors_total{kind="bad_request",route="-",upstream="-"} 1.0' in metrics
+
+
+def test_startup_and_shutdown_hooks_and_extra_admin_routes(tmp_path: Path) -> None:
+    from fastapi import APIRouter
+
+    app = make_gateway(tmp_path, "s3cret")
+    events: list[str] = []
+
+    async def started() -> None:
+        events.append("start")
+
+    async def stopped() -> None:
+        events.append("stop")
+
+    async def broken() -> None:
+        raise RuntimeError("boom")
+
+    router = APIRouter()
+
+    @router.get("/_gateway/api/extra")
+    async def extra() -> dict[str, bool]:
+        return {"extra": True}
+
+    app.on_startup.append(started)
+    app.on_shutdown.extend([broken, stopped])
+    app.admin.include_router(router)
+    with uvicorn_thread(app) as server:
+        response = httpx.get(f"{server.url}/_gateway/api/extra")
+    assert response.json() == {"extra": True}
+    assert events == ["start", "stop"]
