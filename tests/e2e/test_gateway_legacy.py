@@ -153,7 +153,8 @@ def test_every_legacy_endpoint_answers_the_same_through_the_gateway(
     direct, proxied = legacy_pair
     text = table_yaml({"legacy": f"{{url: '{proxied.url}'}}"})
     with (
-        gateway_server(tmp_path, text) as (gateway, _), httpx.Client(base_url=direct.url, timeout=30) as a,
+        gateway_server(tmp_path, text) as (gateway, _),
+        httpx.Client(base_url=direct.url, timeout=30) as a,
         httpx.Client(base_url=gateway.url, timeout=30) as b,
     ):
         mismatches = []
