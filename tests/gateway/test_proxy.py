@@ -467,3 +467,25 @@ def test_gateway_errors_carry_one_date_header(tmp_path: Path) -> None:
     names = [line.split(":", 1)[0].lower() for line in header_lines(raw)]
     assert raw.startswith(b"HTTP/1.1 502")
     assert names.count("date") == 1
+
+
+def test_phase_flip_takes_effect_when_the_clock_passes_it(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    now = [datetime(2026, 12, 6, 23, 59, tzinfo=UTC).timestamp()]
+    routes = (
+        "  - id: flips\n    path: /api/flips\n    methods: [GET]\n    target: services\n    rollout:\n"
+        "      - {from: 2026-W49, mode: shadow}\n      - {from: 2026-W50, mode: live}\n"
+    )
+    with upstream_server("legacy") as (legacy, _), upstream_server("services") as (services, _):
+        text = table_yaml(
+            {"legacy": f"{{url: '{legacy.url}'}}", "services": f"{{url: '{services.url}'}}"}, routes
+        )
+        with gateway_server(tmp_path, text, clock=lambda: now[0]) as (gateway, _):
+            before = httpx.get(f"{gateway.url}/api/flips")
+            now[0] = datetime(2026, 12, 7, 0, 0, tzinfo=UTC).timestamp()  # Monday of 2026-W50
+            after = httpx.get(f"{gateway.url}/api/flips")
+    assert before.headers["x-gateway-upstream"] == "legacy"
+    assert before.json()["upstream"] == "legacy"
+    assert after.headers["x-gateway-upstream"] == "services"
+    assert after.json()["upstream"] == "services"
