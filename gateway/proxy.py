@@ -1,10 +1,12 @@
 """The streaming reverse proxy: a plain ASGI app over the compiled routing table.
 
 Per request: normalise the path, match a route, ask the ``Decider`` where it goes, rewrite headers,
-forward with the upstream's pooled aiohttp session, stream the answer back, then count and log it
-once. Bodies are never buffered: the request body is an async generator over ``receive`` and the
-response body is relayed chunk by chunk as it arrives. Once the request body has been read, a watcher
-waits for ``http.disconnect`` and cancels the exchange, which closes the upstream connection.
+forward with the upstream's pooled client (``gateway._http1``; aiohttp with
+``GATEWAY_UPSTREAM_CLIENT=aiohttp``), stream the answer back, then count and log it once. Bodies
+are never buffered: the request body is an async generator over ``receive`` and the response body
+is relayed chunk by chunk as it arrives. An exchange still running after ``WATCH_DELAY`` gets a
+watcher that waits for ``http.disconnect`` and cancels it, which closes the upstream connection.
+``ExchangeHooks`` (``gateway.hooks``) can ask for a fallback retry and see every outcome.
 """
 
 from __future__ import annotations
@@ -116,7 +118,7 @@ class _Exchange:
         self.watcher: asyncio.Task[None] | None = None
 
 
-def error_body(status: int, code: str, message: str, request_id: str) -> bytes:
+def error_body(code: str, message: str, request_id: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "request_id": request_id}}).encode()
 
 
@@ -281,7 +283,7 @@ class Proxy:
         decision: Decision | None,
         exchange: _Exchange | None = None,
     ) -> int:
-        body = error_body(status, code, message, request_id)
+        body = error_body(code, message, request_id)
         if exchange is not None:
             _finish(exchange)
         headers = [
