@@ -119,6 +119,7 @@ def build_admin(gateway: Gateway) -> FastAPI:
         }
 
     @app.post(f"{PREFIX}/api/reload", dependencies=[admin], tags=["reload"])
+    @app.post(f"{PREFIX}/reload", dependencies=[admin], tags=["reload"], include_in_schema=False)
     async def reload() -> JSONResponse:
         result = await gateway.reloader.reload("api")
         return JSONResponse(result.as_dict(), status_code=200 if result.ok else 422)

@@ -98,6 +98,7 @@ async def test_status_reports_table_and_last_reload(client: httpx.AsyncClient) -
     assert status["last_reload"] is None
     reload = await client.post("/_gateway/api/reload", headers=AUTH)
     assert reload.status_code == 200
+    assert (await client.post("/_gateway/reload", headers=AUTH)).status_code == 200  # DESIGN.md's spelling
     assert reload.json()["changed"] is False
     status = (await client.get("/_gateway/api/status", headers=AUTH)).json()
     assert status["last_reload"]["ok"] is True
