@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from services._legacy_http import flag, json_body
@@ -24,9 +25,16 @@ from services.guard import LEGACY_GUARD
 from services.providers import provider_lifespan
 from services.settings import Settings
 
-router = APIRouter(
-    prefix="/api", tags=["enrichment"], dependencies=[LEGACY_GUARD], lifespan=provider_lifespan
-)
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    app.state.enrichment_write_lock = asyncio.Lock() if settings.is_sqlite else None
+    async with provider_lifespan(app):
+        yield
+
+
+router = APIRouter(prefix="/api", tags=["enrichment"], dependencies=[LEGACY_GUARD], lifespan=lifespan)
 
 MAX_BULK = 1000
 _TRUE = {"true", "1", "yes"}
@@ -34,7 +42,7 @@ _TRUE = {"true", "1", "yes"}
 
 def enricher(request: Request) -> Enricher:
     state = request.app.state
-    return Enricher(state.sessionmaker, state.settings_cache, state.providers)
+    return Enricher(state.sessionmaker, state.settings_cache, state.providers, state.enrichment_write_lock)
 
 
 @router.post("/metadata-enrichment/enrich/{artist_id:int}")

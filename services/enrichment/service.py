@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,6 +47,16 @@ class Enricher:
     sessions: async_sessionmaker[AsyncSession]
     settings_cache: SettingsCache
     providers: ProviderHub
+    # SQLite has one writer at a time; queueing our writers here costs nothing, while letting
+    # them meet in SQLite's busy handler costs sleeps of up to 100 ms per collision.
+    write_lock: asyncio.Lock | None = None
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        async with AsyncExitStack() as stack:
+            if self.write_lock is not None:
+                await stack.enter_async_context(self.write_lock)
+            yield await stack.enter_async_context(self.sessions())
 
     async def keys(self, session: AsyncSession) -> ProviderKeys:
         """A non-empty key in the settings table wins over the environment, as in legacy."""
@@ -91,7 +103,7 @@ class Enricher:
         result.add("lastfm", lastfm)
         result.add("imvdb", imvdb)
 
-        async with self.sessions() as session:
+        async with self.writing() as session:
             artist = await session.get(Artist, artist_id)
             if artist is None:
                 raise ArtistNotFound(f"Artist {artist_id} not found")
@@ -147,7 +159,7 @@ class Enricher:
         result.add("imvdb", imvdb)
         result.add("lastfm", track)
 
-        async with self.sessions() as session:
+        async with self.writing() as session:
             video = await _video(session, video_id)
             if video is None:
                 return None

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from services.providers._aiohttp_transport import AiohttpTransport
 from services.providers._common import ProviderKeys
 from services.providers._outbound import ChannelConfig, ProviderChannel
 from services.providers.imvdb import ImvdbClient
@@ -27,6 +28,8 @@ PROVIDERS = ("spotify", "musicbrainz", "lastfm", "imvdb")
 def create_http_client(
     settings: Settings, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
+    if transport is None and settings.provider_transport == "aiohttp":
+        transport = AiohttpTransport(max_connections=settings.provider_max_connections)
     return httpx.AsyncClient(
         transport=transport,
         limits=httpx.Limits(

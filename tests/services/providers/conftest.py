@@ -31,6 +31,7 @@ def provider_settings(**overrides: Any) -> Settings:
         "lastfm_min_interval": 0,
         "provider_max_attempts": 3,
         "provider_breaker_threshold": 3,
+        "provider_transport": "httpx",  # respx intercepts httpx's own transport
     }
     values.update(overrides)
     return Settings(**values)

@@ -1,0 +1,129 @@
+"""Helpers the service benchmarks share: servers as process groups, wrk with a Lua script,
+peak RSS of a process tree sampled while it runs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from bench.gateway import WRK, _ms
+
+
+@dataclass
+class Load:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+
+
+def wrk(url: str, connections: int, seconds: int, *, script: Path | None = None, timeout: int = 60) -> Load:
+    threads = 1 if connections == 1 else 2
+    args = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout}s", "--latency"]
+    if script is not None:
+        args += ["-s", str(script)]
+    output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+
+    def grab(pattern: str) -> str:
+        found = re.search(pattern, output, re.MULTILINE)
+        if found is None:
+            raise RuntimeError(f"unexpected wrk output:\n{output}")
+        return found.group(1)
+
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", output))
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if socket:
+        errors += sum(int(g) for g in socket.groups())
+    return Load(
+        requests_per_s=float(grab(r"Requests/sec:\s+([\d.]+)")),
+        p50_ms=_ms(grab(r"^\s+50%\s+(\S+)")),
+        p99_ms=_ms(grab(r"^\s+99%\s+(\S+)")),
+        errors=errors,
+        requests=int(grab(r"(\d+) requests in")),
+    )
+
+
+def tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of `pid` and its children so far."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def tree_rss(pid: int) -> int:
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+@contextmanager
+def peak_rss(pid: int, every: float = 0.2) -> Iterator[list[int]]:
+    """Yields a one-element list holding the peak RSS (bytes) of `pid` and its children."""
+    peak = [tree_rss(pid)]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(every):
+            peak[0] = max(peak[0], tree_rss(pid))
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        stop.set()
+        thread.join()
+
+
+@contextmanager
+def server(
+    args: list[str], port: int, *, env: dict[str, str], log: Path, cwd: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A server program in its own process group, stopped (SIGTERM, then SIGKILL) afterwards."""
+    import os
+    import signal
+
+    from bench.gateway import wait_for
+
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            args, cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=out, start_new_session=True
+        )
+        try:
+            wait_for(port, timeout=60)
+            yield proc
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
