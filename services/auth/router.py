@@ -28,6 +28,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from werkzeug.http import dump_cookie
 
 from services._legacy_http import json_body
 from services.auth import audit
@@ -115,18 +116,23 @@ def _set_session_cookie(response: JSONResponse, settings: Settings, user: User, 
         },
         secret_key=settings.secret_key.get_secret_value(),
     )
-    response.set_cookie(
-        settings.session_cookie_name,
-        value,
-        expires=datetime.now(UTC) + timedelta(seconds=settings.session_lifetime_seconds),
-        path="/",
-        httponly=True,
-        samesite="lax",
+    # werkzeug's own cookie writer: the header is byte for byte the one Flask sends.
+    expires = datetime.now(UTC) + timedelta(seconds=settings.session_lifetime_seconds)
+    response.headers.append(
+        "set-cookie",
+        dump_cookie(
+            settings.session_cookie_name, value, expires=expires, path="/", httponly=True, samesite="Lax"
+        ),
     )
 
 
 def _clear_session_cookie(response: JSONResponse, settings: Settings) -> None:
-    response.delete_cookie(settings.session_cookie_name, path="/", httponly=True, samesite="lax")
+    response.headers.append(
+        "set-cookie",
+        dump_cookie(
+            settings.session_cookie_name, "", expires=0, max_age=0, path="/", httponly=True, samesite="Lax"
+        ),
+    )
 
 
 def _set_refresh_cookie(response: JSONResponse, settings: Settings, token: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -192,8 +193,8 @@ def test_security_headers_on_services_responses(services: Services) -> None:
     assert html.status_code == 308 and "frame-ancestors 'none'" in html.headers["content-security-policy"]
 
 
-def test_hsts_is_sent_over_https(users_db: str) -> None:
-    app = create_app(Settings(database_url=f"sqlite:///{users_db.split(':///', 1)[1]}"))
+def test_hsts_is_sent_over_https(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}"))
     # uvicorn takes the scheme from X-Forwarded-Proto of a trusted (local) proxy.
     with uvicorn_thread(app, proxy_headers=True, forwarded_allow_ips="127.0.0.1") as server:
         response = httpx.get(f"{server.url}/healthz", headers={"X-Forwarded-Proto": "https"})
