@@ -157,12 +157,24 @@ class Connection(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def drain(self) -> None:
+    async def drain(self, idle: float) -> None:
+        """Wait until the upstream takes more of the request body, at most ``idle`` seconds."""
         if self.closed:
             raise _Closed(self.seen_bytes)
         if self._write_paused:
-            self._drain_waiter = self.loop.create_future()
-            await self._drain_waiter
+            self._drain_waiter = waiter = self.loop.create_future()
+            timer = self.loop.call_later(idle, self._write_timed_out, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._drain_waiter = None
+            if self.closed:
+                raise _Closed(self.seen_bytes)
+
+    def _write_timed_out(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            waiter.set_exception(UpstreamTimeout("the upstream stopped reading the request body"))
 
     def write(self, data: bytes) -> None:
         if self.closed or self.transport is None:
@@ -213,9 +225,12 @@ class Connection(asyncio.Protocol):
             return
         exc = writer.exception()
         if exc is not None and not isinstance(exc, _Closed) and not self.status:
-            error = UpstreamProtocolError("the request body could not be sent")
-            error.__cause__ = exc
-            self._fail(error)
+            if isinstance(exc, UpstreamError):
+                self._fail(exc)
+            else:
+                error = UpstreamProtocolError("the request body could not be sent")
+                error.__cause__ = exc
+                self._fail(error)
             self.close()
 
     def begin(self, head_request: bool) -> None:
@@ -372,7 +387,9 @@ class Http1Pool:
             try:
                 conn.write(head)
                 if body is not None:
-                    writer = asyncio.get_running_loop().create_task(_send_body(conn, body, chunked))
+                    writer = asyncio.get_running_loop().create_task(
+                        _send_body(conn, body, chunked, self.upstream.timeouts.write)
+                    )
                     writer.add_done_callback(conn.writer_done)
                 await conn.read_headers(read_timeout)
             except _Closed as exc:
@@ -397,7 +414,7 @@ class Http1Pool:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _send_body(conn: Connection, body: AsyncIterator[bytes], chunked: bool) -> None:
+async def _send_body(conn: Connection, body: AsyncIterator[bytes], chunked: bool, idle: float) -> None:
     async for chunk in body:
         if not chunk:
             continue
@@ -405,7 +422,7 @@ async def _send_body(conn: Connection, body: AsyncIterator[bytes], chunked: bool
             conn.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
         else:
             conn.write(chunk)
-        await conn.drain()
+        await conn.drain(idle)
     if chunked:
         conn.write(b"0\r\n\r\n")
 

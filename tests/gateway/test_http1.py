@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -250,5 +250,32 @@ async def test_connection_lost_mid_body_raises() -> None:
     with pytest.raises(UpstreamProtocolError):
         await response.read()
     response.release()
+    pool.close()
+    server.close()
+
+
+async def test_upstream_that_stops_reading_the_body_times_out() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await asyncio.sleep(10)  # never reads the body
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    text = (
+        f"version: 1\nupstreams:\n  a: {{url: 'http://127.0.0.1:{port}',"
+        " timeout: {write: 0.3, read: 30}}\n"
+        "default: a\n"
+    )
+    pool = Http1Pool(parse_table(text).upstreams["a"])
+    size = 256 * 1024 * 1024
+
+    async def body() -> AsyncIterator[bytes]:
+        block = b"b" * (1024 * 1024)
+        for _ in range(size // len(block)):
+            yield block
+
+    headers = [(b"host", b"a"), (b"content-length", str(size).encode())]
+    with pytest.raises(UpstreamTimeout, match="stopped reading"):
+        await pool.request("POST", b"/", headers, body(), chunked=False)
     pool.close()
     server.close()
