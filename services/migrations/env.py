@@ -7,6 +7,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+import services.auth.models  # noqa: F401 - registers the auth tables, or autogenerate would drop them
 from services.models import SHARED_TABLES, Base
 
 config = context.config
