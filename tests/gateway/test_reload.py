@@ -147,3 +147,30 @@ def test_sighup_reloads_the_serving_process(tmp_path: Path) -> None:
             ).json()
     assert upstream == "services"
     assert status["last_reload"]["trigger"] == "sighup"
+
+
+def test_reload_outcomes_are_logged(tmp_path: Path) -> None:
+    import asyncio
+    import io
+    import json
+
+    from gateway.app import Gateway
+    from gateway.logs import configure_logging
+    from gateway.settings import GatewaySettings
+
+    stream = io.StringIO()
+    configure_logging(log_format="json", stream=stream)
+    try:
+        routing = tmp_path / "routing.yaml"
+        routing.write_text(table_yaml({"legacy": "{url: 'http://127.0.0.1:9'}"}))
+        app = Gateway(GatewaySettings(routing_file=routing, watch=False))
+        applied = asyncio.run(app.reloader.reload("test"))
+        routing.write_text(INVALID[0])
+        failed = asyncio.run(app.reloader.reload("test"))
+    finally:
+        configure_logging(log_format="json")
+    events = {e["event"]: e for e in map(json.loads, stream.getvalue().splitlines())}
+    assert applied.ok and not failed.ok
+    assert events["reload.applied"]["changed"] is False
+    assert events["reload.failed"]["errors"]
+    assert events["reload.failed"]["kept"] == app.tables.table.sha256
