@@ -207,15 +207,25 @@ def report(runs: list[Run], seconds: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def ensure_tools() -> bool:
+    """wrk and nginx, installed with apt-get when missing and possible (as the issue asks)."""
+    missing = [package for package, tool in (("wrk", WRK), ("nginx", NGINX)) if not Path(tool).exists()]
+    if missing and shutil.which("apt-get") and os.geteuid() == 0:
+        print(f"installing {' '.join(missing)} with apt-get", file=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *missing], check=False)
+    still = [tool for tool in (WRK, NGINX) if not Path(tool).exists()]
+    if still:
+        print(f"missing {' '.join(still)}: apt-get install -y wrk nginx", file=sys.stderr)
+    return not still
+
+
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench gateway")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--targets", default="direct,nginx,gateway")
     args = parser.parse_args(argv)
-    for tool in (WRK, NGINX):
-        if not Path(tool).exists():
-            print(f"missing {tool}: apt-get install -y wrk nginx", file=sys.stderr)
-            return 1
+    if not ensure_tools():
+        return 1
     targets = args.targets.split(",")
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="figway-bench-") as tmp:
