@@ -1,4 +1,4 @@
-"""`python -m services serve [--host H] [--port 8001] [--workers N]` and `python -m services migrate`."""
+"""`python -m services serve [--host H] [--port 8001] [--workers N] [--no-access-log]` | `migrate`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     serve.add_argument("--host", default=settings.host)
     serve.add_argument("--port", type=int, default=settings.port)
     serve.add_argument("--workers", type=int, default=settings.workers)
+    serve.add_argument(
+        "--no-access-log", action="store_true", help="no per-request log line (the gateway logs access)"
+    )
     migrate = sub.add_parser("migrate", help="apply Alembic migrations (services-owned tables only)")
     migrate.add_argument("revision", nargs="?", default="head")
     return parser
@@ -39,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers=args.workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        access_log=not args.no_access_log,
     )
     return 0
 

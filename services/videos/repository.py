@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, asc, delete, desc, select
+from sqlalchemy import ColumnElement, Row, Select, asc, delete, desc, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from services.models import Artist, Download, PlaylistEntry, Video, VideoBlacklist
@@ -58,18 +58,30 @@ class VideoRepository(Repository[Video]):
     ) -> tuple[Sequence[Row[Any]], int]:
         """One page of rows and the total before paging (legacy's `_page`)."""
         stmt = stmt.where(*filters)
+        column = SORT_COLUMNS.get(sort or "title", Video.title)
+        direction = desc if (order or "asc").lower() == "desc" else asc
+        page = stmt.order_by(direction(column), asc(Video.id))
+        if offset:
+            page = page.offset(offset)
+        if limit is not None:
+            page = page.limit(max(limit, 0))
+        if filters:
+            # A filtered search scans the table once: the total rides along as a window count
+            # (computed before LIMIT) instead of a second scan for legacy's separate count().
+            rows = (
+                await self.session.execute(page.add_columns(func.count().over().label("total_rows")))
+            ).all()
+            if rows:
+                return rows, int(rows[0].total_rows)
+            if not offset and (limit is None or limit > 0):
+                return rows, 0
         if needs_artist:
             total = await count_rows(self.session, stmt)
         else:  # the outer join to artists (by primary key) never changes the count
             total = await self.count(filters=filters)
-        column = SORT_COLUMNS.get(sort or "title", Video.title)
-        direction = desc if (order or "asc").lower() == "desc" else asc
-        stmt = stmt.order_by(direction(column), asc(Video.id))
-        if offset:
-            stmt = stmt.offset(offset)
-        if limit is not None:
-            stmt = stmt.limit(max(limit, 0))
-        return (await self.session.execute(stmt)).all(), total
+        if filters:
+            return [], total
+        return (await self.session.execute(page)).all(), total
 
     async def artist_name(self, *, artist_id: int) -> str | None:
         name: str | None = await self.session.scalar(select(Artist.name).where(Artist.id == artist_id))
