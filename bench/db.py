@@ -224,14 +224,10 @@ def run_backend(backend: str, sync_url: str, seconds: int, workdir: Path) -> lis
         with serve(sync_url, workdir / f"{backend}-{side}.log") as base:
             for name, path in READ_ENDPOINTS.items():
                 load = _measure(base, path, seconds, None)
-                print(
-                    f"  {backend:7} {side:8} {name:28} {load.requests_per_s:8.0f} req/s p99 {load.p99_ms:7.1f} ms"
-                )
+                _say(backend, side, name, load)
                 rows.append(Row(backend, name, side, load, queries[name]))
             load = _measure(base, None, seconds, script)
-            print(
-                f"  {backend:7} {side:8} {'write mix':28} {load.requests_per_s:8.0f} req/s p99 {load.p99_ms:7.1f} ms"
-            )
+            _say(backend, side, "write mix", load)
             rows.append(Row(backend, WRITE_MIX, side, load, queries[WRITE_MIX]))
     return rows
 
