@@ -24,6 +24,7 @@ import urllib.parse
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, update
@@ -62,6 +63,7 @@ from services.models import User, UserRole, UserSession, utcnow
 from services.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+log = structlog.get_logger("services.auth")
 
 TOO_MANY_ATTEMPTS = "Too many login attempts. Try again later."
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -411,6 +413,7 @@ async def refresh(request: Request, session: SessionDep) -> JSONResponse:
         _clear_refresh_cookie(response, settings)
         return response
     access = auth_state(request).codec.issue(user_id=user.id, role=user.role, family_id=issued.family_id)
+    log.info("auth.refresh.rotated", user_id=user.id, family_id=issued.family_id, ip=_ip(request))
     response = JSONResponse(
         {
             "access_token": access,

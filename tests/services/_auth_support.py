@@ -5,13 +5,14 @@ Test modules import the fixtures they use (`services_fixture`, `users_db_fixture
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import APIRouter
 from sqlalchemy import create_engine, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from legacy_flask.auth.service import hash_password
 from legacy_flask.database import init_db
 from legacy_flask.models import User, UserRole
-from services.app import create_app
+from services.app import create_app, mount_routers
 from services.migrate import upgrade
 from services.settings import Settings
 from tests.support.databases import async_url
@@ -92,14 +93,16 @@ class Services:
 
 
 @contextmanager
-def serve(sync_url: str, **settings: Any) -> Iterator[Services]:
+def serve(sync_url: str, routers: Sequence[APIRouter] = (), **settings: Any) -> Iterator[Services]:
     settings.setdefault("refresh_cookie_secure", False)  # the tests speak plain http
     config = Settings(database_url=async_url(sync_url), **settings)
+    app = create_app(config)
+    mount_routers(app, routers)
     engine = create_engine(sync_url)
     try:
         with (
             # uvicorn's own X-Forwarded-For rewriting off: services.auth.network decides (TRUSTED_PROXIES).
-            uvicorn_thread(create_app(config), proxy_headers=False) as server,
+            uvicorn_thread(app, proxy_headers=False) as server,
             httpx.Client(base_url=server.url, timeout=30) as client,
         ):
             yield Services(client, engine, config)

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import APIRouter
 from sqlalchemy import insert, select
 
 from legacy_flask.models import Setting
 from services.app import create_app
-from services.auth.access import route_rules
+from services.auth.access import CAN_DELETE, CAN_MODIFY, require_role, route_rules
+from services.auth.current_user import CurrentUserDep
 from services.auth.models import ApiKey, AuditEntry
+from services.models import UserRole
 from services.settings import Settings
 from tests.services._auth_support import (
     PASSWORD,
@@ -226,3 +229,53 @@ def test_permissions_follow_legacy_rules(services: Services, name: str) -> None:
         "can_delete": level >= 2,
         "can_manage_users": level == 3,
     }
+
+
+def _rules_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/api/rules/manager", dependencies=[require_role(UserRole.MANAGER)])
+    async def manager_only() -> dict[str, bool]:
+        return {"ok": True}
+
+    @router.get("/api/rules/modify", dependencies=[CAN_MODIFY])
+    async def modify() -> dict[str, bool]:
+        return {"ok": True}
+
+    @router.get("/api/rules/delete", dependencies=[CAN_DELETE])
+    async def delete() -> dict[str, bool]:
+        return {"ok": True}
+
+    @router.get("/api/rules/login")
+    async def login_required(user: CurrentUserDep) -> dict[str, str]:
+        return {"user": user.username}
+
+    @router.get("/new/rules/modify", dependencies=[CAN_MODIFY])
+    async def new_modify() -> dict[str, bool]:
+        return {"ok": True}
+
+    return router
+
+
+def test_rules_on_migrated_routes_answer_with_legacy_bodies(users_db: str) -> None:
+    with serve(users_db, routers=[_rules_router()]) as s:
+        tokens = {name: s.login_token(name) for name in USERS}
+        s.client.cookies.clear()
+        for path in ("/api/rules/manager", "/api/rules/modify", "/api/rules/delete", "/api/rules/login"):
+            response = s.client.get(path)
+            assert (response.status_code, response.json()) == (401, AUTH_REQUIRED), path
+        expected = {
+            "/api/rules/manager": {"readonly": 403, "user": 403, "manager": 200, "admin": 200},
+            "/api/rules/modify": {"readonly": 403, "user": 200, "manager": 200, "admin": 200},
+            "/api/rules/delete": {"readonly": 403, "user": 403, "manager": 200, "admin": 200},
+            "/api/rules/login": {"readonly": 200, "user": 200, "manager": 200, "admin": 200},
+        }
+        for path, by_role in expected.items():
+            for name, status in by_role.items():
+                response = s.client.get(path, headers=_bearer(tokens[name]))
+                assert response.status_code == status, (path, name)
+                if status == 403:
+                    assert response.json() == INSUFFICIENT
+        new = s.client.get("/new/rules/modify", headers=_bearer(tokens["readonly"]))
+        assert new.status_code == 403 and new.json()["error"]["code"] == "insufficient_permissions"
+        assert s.client.get("/new/rules/modify").json()["error"]["code"] == "auth_required"

@@ -305,3 +305,26 @@ def test_no_password_token_or_key_reaches_a_log_line_or_the_audit_table(services
     for secret in secrets:
         assert secret not in dumped and secret not in audit
     assert {e["event"] for e in logs} >= {"auth.login.failure", "auth.login.success", "auth.api_key.created"}
+
+
+def test_disabled_account_cannot_log_in(services: Services) -> None:
+    services.set_user("user", is_active=False)
+    response = services.client.post("/auth/login", json={"username": "user", "password": PASSWORD})
+    assert (response.status_code, response.json()) == (401, {"error": "Account is disabled"})
+
+
+def test_an_expired_lock_starts_a_fresh_count(services: Services) -> None:
+    from datetime import datetime
+
+    services.set_user("user", failed_login_attempts=5, locked_until=datetime(2020, 1, 1))
+    wrong = services.client.post("/auth/login", json={"username": "user", "password": "nope"})
+    assert wrong.json() == {"error": "Invalid username or password"}
+    row = services.user("user")
+    assert (row.failed_login_attempts, row.locked_until) == (1, None)
+
+
+def test_refresh_for_a_deactivated_user_is_refused_and_revokes_the_family(services: Services) -> None:
+    services.client.post("/auth/token", json={"username": "user", "password": PASSWORD})
+    services.set_user("user", is_active=False)
+    assert services.client.post("/auth/refresh").status_code == 401
+    assert all(r.revoked_at is not None for r in services.rows(select(RefreshToken.revoked_at)))
