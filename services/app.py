@@ -23,6 +23,8 @@ from services.enrichment import router as enrichment
 from services.errors import install_error_handlers
 from services.playlists import router as playlists
 from services.settings import Settings
+from services.system import admin_router as system_admin
+from services.system import health_router as system_health
 from services.videos import router as videos
 
 # One line per router; order matters only for overlapping paths (none today).
@@ -35,6 +37,8 @@ ROUTERS: Sequence[APIRouter] = (
     playlists.router,
     metrics.router,
     enrichment.router,
+    system_health.router,
+    system_admin.router,
 )
 
 

@@ -6,7 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-router = APIRouter(tags=["metrics"])
+from services.auth.access import PUBLIC
+
+router = APIRouter(tags=["metrics"], dependencies=[PUBLIC])  # scraped by Prometheus, like /healthz
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -160,6 +160,8 @@ class Settings(BaseSettings):
         default=(), validation_alias=AliasChoices("MVIDARR_RESTART_ALLOWLIST", "RESTART_ALLOWLIST")
     )
     restart_delay: float = Field(default=1.0, ge=0)
+    service_unit: str = "mvidarr"  # the systemd unit health/admin ask about
+    version_file: str = "legacy_flask/version.json"  # the deployment's version record (data, not code)
     log_file: str = Field(
         default="var/legacy.log", validation_alias=AliasChoices("MVIDARR_LOG_FILE", "LOG_FILE")
     )
