@@ -20,7 +20,6 @@ their error response instead of raising it, so the request's transaction still c
 
 from __future__ import annotations
 
-import urllib.parse
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,6 +32,7 @@ from werkzeug.http import dump_cookie
 
 from services._legacy_http import json_body
 from services.auth import audit
+from services.auth._forms import parse_form
 from services.auth.access import AUTHENTICATED, PUBLIC, access_rule, is_legacy_route, require_role
 from services.auth.current_user import AUTH_REQUIRED_BODY, PrincipalDep, legacy_session
 from services.auth.flask_session import dump_session
@@ -85,13 +85,8 @@ def _agent(request: Request) -> str | None:
 async def _credentials(request: Request) -> tuple[str, str]:
     """Legacy's reading: JSON for a JSON content type (silent), otherwise the form."""
     body: dict[str, Any] | None = await json_body(request)
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if body is None and content_type == "application/x-www-form-urlencoded":
-        form = urllib.parse.parse_qs(
-            (await request.body()).decode("utf-8", "replace"), keep_blank_values=True
-        )
-        body = {k: v[0] for k, v in form.items()}
-    body = body or {}
+    if body is None:
+        body = parse_form(request.headers.get("content-type", ""), await request.body())
     return str(body.get("username") or "").strip(), str(body.get("password") or "")
 
 
