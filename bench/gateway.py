@@ -17,12 +17,13 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -101,8 +102,8 @@ def wrk(url: str, connections: int, seconds: int) -> tuple[float, float, float, 
     args = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
     errors = 0
     for found in re.finditer(r"Non-2xx or 3xx responses:\s+(\d+)|Socket errors:.*?(\d+) timeout", output):
         errors += int(found.group(1) or found.group(2) or 0)
@@ -173,14 +174,17 @@ def fmt(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3f}"
 
 
-def report(runs: list[Run], seconds: int) -> str:
+def report(runs: list[Run], seconds: int, rounds: int) -> str:
     by = {(r.target, r.connections): r for r in runs}
     lines = [
         "# Gateway benchmark",
         "",
         f"`python -m bench gateway` on {platform.node()} ({os.cpu_count()} CPUs, {platform.python_version()}), "  # noqa: E501
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. wrk {seconds} s per cell, one worker per server, "  # noqa: E501
-        "223-byte JSON from a bare ASGI app under uvicorn (httptools, uvloop).",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.1f}. "
+        f"Medians of {rounds} interleaved rounds of wrk, {seconds} s per cell; one worker per server; "
+        "223-byte JSON from a bare ASGI app under uvicorn (httptools, uvloop). The gateway runs with every "
+        "feature on (60-route table, header rewriting, request ids, route headers, JSON access log, "
+        "metrics).",
         "",
         "| target | c | req/s | p50 ms | p99 ms | req/s vs direct | req/s vs nginx | added p50 vs direct (ms) |",  # noqa: E501
         "|---|---|---|---|---|---|---|---|",
@@ -221,68 +225,83 @@ def ensure_tools() -> bool:
 
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench gateway")
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--targets", default="direct,nginx,gateway")
+    parser.add_argument("--seconds", type=int, default=4, help="wrk duration per cell and round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
     args = parser.parse_args(argv)
     if not ensure_tools():
         return 1
-    targets = args.targets.split(",")
-    runs: list[Run] = []
-    with tempfile.TemporaryDirectory(prefix="figway-bench-") as tmp:
+    samples: dict[tuple[str, int], list[Run]] = {}
+    with tempfile.TemporaryDirectory(prefix="figway-bench-") as tmp, ExitStack() as stack:
         work = Path(tmp)
         backend = free_port()
         backend_args = [
             sys.executable, "-m", "uvicorn", "bench.gateway_backend:app", "--port", str(backend),
             "--workers", "1", "--log-level", "warning", "--no-access-log", "--loop", "uvloop", "--http", "httptools",  # noqa: E501
         ]  # fmt: skip
-        with process(backend_args, backend, log=work / "backend.log"):
-            ports = {"direct": backend}
-            for target in targets:
-                if target == "direct":
-                    runs += measure("direct", f"http://127.0.0.1:{backend}{PATH}", args.seconds)
-                elif target == "nginx":
-                    port = free_port()
-                    conf = nginx_conf(work, port, backend)
-                    with process([NGINX, "-p", str(work), "-c", str(conf)], port, log=work / "nginx.log"):
-                        runs += measure("nginx", f"http://127.0.0.1:{port}{PATH}", args.seconds)
-                    ports["nginx"] = port
-                elif target == "gateway":
-                    port = free_port()
-                    env = {
-                        "GATEWAY_ROUTING_FILE": str(routing_table(work, backend)),
-                        "GATEWAY_LOG_FORMAT": "json",
-                        "GATEWAY_ACCESS_LOG": "true",
-                        "GATEWAY_ROUTE_HEADERS": "true",
-                        "GATEWAY_WATCH": "true",
-                        "GATEWAY_ADMIN_TOKEN": "bench",
-                    }
-                    serve = [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", "1"]
-                    log = work / "gateway.log"
-                    with process(serve, port, env=env, log=log):
-                        runs += measure("gateway", f"http://127.0.0.1:{port}{PATH}", args.seconds)
-                    access_lines = sum(1 for line in log.open() if '"proxy.request"' in line)
-                    print(f"gateway wrote {access_lines} access-log lines", file=sys.stderr)
-    text = report(runs, args.seconds)
+        stack.enter_context(process(backend_args, backend, log=work / "backend.log"))
+        nginx_port = free_port()
+        conf = nginx_conf(work, nginx_port, backend)
+        stack.enter_context(
+            process([NGINX, "-p", str(work), "-c", str(conf)], nginx_port, log=work / "nginx.log")
+        )
+        gateway_port = free_port()
+        env = {
+            "GATEWAY_ROUTING_FILE": str(routing_table(work, backend)),
+            "GATEWAY_LOG_FORMAT": "json",
+            "GATEWAY_ACCESS_LOG": "true",
+            "GATEWAY_ROUTE_HEADERS": "true",
+            "GATEWAY_WATCH": "true",
+            "GATEWAY_ADMIN_TOKEN": "bench",
+        }
+        serve = [sys.executable, "-m", "gateway", "serve", "--port", str(gateway_port), "--workers", "1"]
+        log = work / "gateway.log"
+        stack.enter_context(process(serve, gateway_port, env=env, log=log))
+        urls = {
+            "direct": f"http://127.0.0.1:{backend}{PATH}",
+            "nginx": f"http://127.0.0.1:{nginx_port}{PATH}",
+            "gateway": f"http://127.0.0.1:{gateway_port}{PATH}",
+        }
+        for url in urls.values():
+            wrk(url, 8, 1)  # warm up connections, pools and caches
+        # Rounds interleave the targets so that load from elsewhere on the machine hits them alike.
+        for round_number in range(1, args.rounds + 1):
+            for connections in (1, 32):
+                for target, url in urls.items():
+                    rps, p50, p99, errors = wrk(url, connections, args.seconds)
+                    print(
+                        f"round {round_number} {target:8} c={connections:<3} {rps:10,.0f} req/s  "
+                        f"p50 {p50:.3f} ms  p99 {p99:.3f} ms",
+                        file=sys.stderr,
+                    )
+                    samples.setdefault((target, connections), []).append(
+                        Run(target, connections, rps, p50, p99, errors)
+                    )
+        access_lines = sum(1 for line in log.open() if '"proxy.request"' in line)
+        print(f"gateway wrote {access_lines} access-log lines", file=sys.stderr)
+    runs = [median_run(samples[(target, c)]) for c in (1, 32) for target in ("direct", "nginx", "gateway")]
+    text = report(runs, args.seconds, args.rounds)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "gateway.md").write_text(text)
-    (RESULTS / "gateway.json").write_text(
-        json.dumps(
-            {"seconds": args.seconds, "cpus": os.cpu_count(), "runs": [asdict(r) for r in runs]}, indent=2
-        )
-        + "\n"
-    )
+    payload = {
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "median": [asdict(r) for r in runs],
+        "samples": [asdict(r) for rs in samples.values() for r in rs],
+    }
+    (RESULTS / "gateway.json").write_text(json.dumps(payload, indent=2) + "\n")
     print(text)
     return 0
 
 
-def measure(target: str, url: str, seconds: int) -> list[Run]:
-    wrk(url, 8, 1)  # warm up connections, pools and caches
-    out = []
-    for connections in (1, 32):
-        rps, p50, p99, errors = wrk(url, connections, seconds)
-        print(
-            f"{target:8} c={connections:<3} {rps:10,.0f} req/s  p50 {p50:.3f} ms  p99 {p99:.3f} ms",
-            file=sys.stderr,
-        )
-        out.append(Run(target, connections, rps, p50, p99, errors))
-    return out
+def median_run(runs: list[Run]) -> Run:
+    first = runs[0]
+    return Run(
+        first.target,
+        first.connections,
+        statistics.median(r.requests_per_s for r in runs),
+        statistics.median(r.p50_ms for r in runs),
+        statistics.median(r.p99_ms for r in runs),
+        sum(r.errors for r in runs),
+    )

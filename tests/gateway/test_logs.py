@@ -49,3 +49,24 @@ def test_line_buffer_writes_when_full() -> None:
     assert stream.getvalue() == ""
     buffer.write("678901\n")
     assert stream.getvalue() == "12345678901\n"
+
+
+def test_access_renderer_writes_the_same_json_as_structlog() -> None:
+    from gateway.logs import AccessJSONRenderer
+
+    renderer = AccessJSONRenderer()
+    event = {
+        "path": '/a"b\u00e9\n',
+        "status": 200,
+        "ms": 1.5,
+        "none": None,
+        "ok": True,
+        "no": False,
+        "l": [1],
+    }
+    line = renderer(None, "info", dict(event, event="proxy.request"))
+    parsed = json.loads(line)
+    assert {k: parsed[k] for k in event} == event
+    assert parsed["event"] == "proxy.request"
+    assert parsed["level"] == "info"
+    assert parsed["timestamp"].endswith("Z") and "T" in parsed["timestamp"]
