@@ -42,7 +42,6 @@ class GatewayMetrics:
             "figway_reloads", "Routing-table reloads by result.", ["result"], registry=self.registry
         )
         self.routes = Gauge("figway_routes", "Routes in the active table.", registry=self.registry)
-        self.in_flight = Gauge("figway_requests_in_flight", "Requests being proxied.", registry=self.registry)
         self._children: dict[tuple[str, str, str, int], tuple[Any, Any, Any]] = {}
 
     def observe(
