@@ -108,6 +108,9 @@ class CommandRunner:
         self.max_output = max_output
         self.cwd = cwd
         self._slots = asyncio.Semaphore(concurrency)
+        # fork+exec runs synchronously inside the loop (~2 ms for a big process); one spawn at
+        # a time lets the loop breathe between them instead of blocking for all 32 at once.
+        self._spawning = asyncio.Lock()
 
     async def run(
         self, argv: Sequence[str], *, time_limit: float | None = None, cwd: Path | None = None
@@ -131,14 +134,15 @@ class CommandRunner:
     ) -> CommandResult:
         name = argv[0]
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                cwd=cwd,
-                start_new_session=True,  # its own process group: a timeout kills the whole tree
-            )
+            async with self._spawning:
+                proc = await asyncio.create_subprocess_exec(
+                    *argv,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE,
+                    cwd=cwd,
+                    start_new_session=True,  # its own process group: a timeout kills the whole tree
+                )
         except FileNotFoundError:
             return self._finish(
                 argv, "unavailable", None, "", "", started, error=f"{name}: command not found"
