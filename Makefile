@@ -31,8 +31,15 @@ prepare: install
 	$(PY) -m legacy_flask seed --if-empty
 	@if [ -f services/migrations/env.py ]; then $(PY) -m services migrate; fi
 
+# With no real provider key in the environment, the fake provider server stands in on :8090.
 run: prepare
-	$(PY) -m honcho start -f Procfile
+	@if [ -n "$$SPOTIFY_CLIENT_ID$$LASTFM_API_KEY$$IMVDB_API_KEY" ]; then \
+	  echo "make run: provider keys found, using the real providers"; \
+	  exec $(PY) -m honcho -f Procfile start legacy services gateway; \
+	else \
+	  echo "make run: no provider keys, starting the fake provider server on :8090"; \
+	  exec $(PY) -m honcho -e fake-providers.env -f Procfile start; \
+	fi
 
 test: install
 	rm -f .coverage .coverage.*
