@@ -138,3 +138,22 @@ def test_websocket_to_dead_upstream_is_closed(tmp_path: Path) -> None:
         url = f"ws://{gateway.host}:{gateway.port}/ws"
         with pytest.raises(Exception), connect(url) as ws:  # noqa: B017 - refused or closed at once
             ws.recv(timeout=10)
+
+
+def test_client_leaving_mid_download_stops_the_relay(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with upstream_server() as (up, _state):  # noqa: SIM117
+        with gateway_server(tmp_path, table_yaml({"legacy": f"{{url: '{up.url}'}}"})) as (gateway, _):
+            sock = socket.create_connection((gateway.host, gateway.port))
+            sock.sendall(f"GET /download?n={BIG} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+            sock.close()
+            metrics = ""
+            deadline = time.monotonic() + 10
+            while 'kind="client_gone"' not in metrics and time.monotonic() < deadline:
+                time.sleep(0.1)
+                metrics = httpx.get(f"{gateway.url}/_gateway/metrics").text
+    assert 'figway_upstream_errors_total{kind="client_gone",route="default",upstream="legacy"} 1.0' in metrics
+    assert 'status="499"' in metrics
