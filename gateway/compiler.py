@@ -24,8 +24,10 @@ from gateway.rollout import (
     NEVER,
     Decision,
     PhaseBoard,
+    PhaseDecider,
     PhaseSpec,
     compile_phases,
+    phase_at,
     system_clock,
 )
 from gateway.types import Clock
@@ -175,8 +177,6 @@ class CompiledTable:
                 None,
                 tuple(candidates),
             )
-        from gateway.rollout import PhaseDecider, phase_at
-
         phase, next_flip = phase_at(chosen.schedule, now)
         decision = PhaseDecider().decide(chosen, phase, {})
         return Explanation(
