@@ -25,7 +25,9 @@ DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_WRITE_TIMEOUT = 30.0
 DEFAULT_POOL_TIMEOUT = 5.0
 DEFAULT_MAX_CONNECTIONS = 512
-DEFAULT_KEEPALIVE_SECONDS = 30.0
+#: Idle pooled connections are dropped after this long: below uvicorn's 5 s keep-alive, so the gateway
+#: lets a connection go before the upstream does instead of racing its close.
+DEFAULT_KEEPALIVE_SECONDS = 4.0
 
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
