@@ -68,7 +68,9 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
-def tree_rss(pid: int) -> int:
+def tree_rss(pid: int, *, python_only: bool = False) -> int:
+    """RSS of `pid` and its children; `python_only` skips commands the server started (a child
+    caught between vfork and exec would count the parent's memory twice)."""
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
@@ -77,6 +79,8 @@ def tree_rss(pid: int) -> int:
     total = 0
     for proc in procs:
         try:
+            if python_only and proc is not root and "python" not in proc.name():
+                continue
             total += proc.memory_info().rss
         except psutil.NoSuchProcess:
             continue
@@ -84,14 +88,14 @@ def tree_rss(pid: int) -> int:
 
 
 @contextmanager
-def peak_rss(pid: int, every: float = 0.2) -> Iterator[list[int]]:
+def peak_rss(pid: int, every: float = 0.2, *, python_only: bool = False) -> Iterator[list[int]]:
     """Yields a one-element list holding the peak RSS (bytes) of `pid` and its children."""
-    peak = [tree_rss(pid)]
+    peak = [tree_rss(pid, python_only=python_only)]
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.wait(every):
-            peak[0] = max(peak[0], tree_rss(pid))
+            peak[0] = max(peak[0], tree_rss(pid, python_only=python_only))
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()

@@ -14,10 +14,12 @@
   exception. Nothing here raises for a command's own failure.
 - One `system.command` structlog event and one metrics sample per call.
 
-Why `asyncio.create_subprocess_exec` rather than a thread pool running `subprocess.run`: the
-event loop waits on the pipes and the child's exit itself (uvloop/libuv, or asyncio's child
-watcher), so 32 slow commands cost 32 idle file descriptors instead of 32 parked threads, and
-a timeout can kill the process group at once instead of waiting for a worker thread.
+Why not a thread pool running `subprocess.run`: the event loop waits on the pipes and on the
+child's exit itself (see `_spawn.Child`), so 32 slow commands cost a few idle file
+descriptors each instead of 32 parked threads, and a timeout kills the process group at once.
+Only the start (vfork+exec, ~1 ms) happens in a worker thread: `asyncio.create_subprocess_exec`
+under uvloop forks the whole server process inside the loop (~14 ms each, measured), which
+is what `bench system` exposed.
 """
 
 from __future__ import annotations
@@ -27,13 +29,15 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
+
+from services.system._spawn import Child
 
 log = structlog.get_logger("services.system")
 
@@ -108,9 +112,6 @@ class CommandRunner:
         self.max_output = max_output
         self.cwd = cwd
         self._slots = asyncio.Semaphore(concurrency)
-        # fork+exec runs synchronously inside the loop (~2 ms for a big process); one spawn at
-        # a time lets the loop breathe between them instead of blocking for all 32 at once.
-        self._spawning = asyncio.Lock()
 
     async def run(
         self, argv: Sequence[str], *, time_limit: float | None = None, cwd: Path | None = None
@@ -134,15 +135,7 @@ class CommandRunner:
     ) -> CommandResult:
         name = argv[0]
         try:
-            async with self._spawning:
-                proc = await asyncio.create_subprocess_exec(
-                    *argv,
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.PIPE,
-                    cwd=cwd,
-                    start_new_session=True,  # its own process group: a timeout kills the whole tree
-                )
+            child = await Child.start(argv, cwd)
         except FileNotFoundError:
             return self._finish(
                 argv, "unavailable", None, "", "", started, error=f"{name}: command not found"
@@ -153,26 +146,28 @@ class CommandRunner:
             )
         out, err = _Capped(self.max_output), _Capped(self.max_output)
         try:
-            await asyncio.wait_for(
-                asyncio.gather(out.drain(proc.stdout), err.drain(proc.stderr), proc.wait()), time_limit
+            stdout, stderr = await child.stream("stdout"), await child.stream("stderr")
+            code = await asyncio.wait_for(
+                _collect(out.drain(stdout), err.drain(stderr), child.wait()), time_limit
             )
         except TimeoutError:
-            await _kill_group(proc)
+            await _kill_group(child)
             return self._finish(
                 argv, "timeout", None, out.text(), err.text(), started,
                 truncated=bool(out.dropped or err.dropped), error=f"{name}: timed out after {time_limit:g}s",
             )  # fmt: skip
         except BaseException:  # cancelled: the caller went away, the command must not outlive it
-            await _kill_group(proc)
+            await _kill_group(child)
             raise
+        finally:
+            child.close()
         # A normal exit leaves the group alone: a restart script may have started a daemon
         # (with its output redirected) that must outlive the script.
-        stdout, stderr = out.text(), err.text()
-        code = proc.returncode
         status: Status = "ok" if code == 0 else "failed"
-        error = None if code == 0 else (stderr.strip() or stdout.strip() or f"exit {code}")
+        text_out, text_err = out.text(), err.text()
+        error = None if code == 0 else (text_err.strip() or text_out.strip() or f"exit {code}")
         truncated = bool(out.dropped or err.dropped)
-        return self._finish(argv, status, code, stdout, stderr, started, truncated=truncated, error=error)
+        return self._finish(argv, status, code, text_out, text_err, started, truncated=truncated, error=error)
 
     def _finish(
         self,
@@ -213,7 +208,11 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-async def _kill_group(proc: asyncio.subprocess.Process) -> None:
-    _signal_group(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError):
-        await proc.wait()
+async def _kill_group(child: Child) -> None:
+    _signal_group(child.pid, signal.SIGKILL)
+    await child.wait()
+
+
+async def _collect(drain_out: Awaitable[None], drain_err: Awaitable[None], exited: Awaitable[int]) -> int:
+    _, _, code = await asyncio.gather(drain_out, drain_err, exited)
+    return code

@@ -19,11 +19,13 @@ from services.auth.access import PUBLIC
 from services.models import utcnow
 from services.settings import ROOT, Settings
 from services.system import probes
+from services.system.loop_monitor import loop_monitor
 from services.system.runtime import command_runner, repo_path
 
 log = structlog.get_logger("services.health")
 
-router = APIRouter(prefix="/api/health", tags=["health"], dependencies=[PUBLIC])
+# The loop monitor lives as long as the app (it is this router's lifespan): see loop_monitor.py.
+router = APIRouter(prefix="/api/health", tags=["health"], dependencies=[PUBLIC], lifespan=loop_monitor)
 
 
 async def _database_error(request: Request) -> str | None:

@@ -1,8 +1,10 @@
-"""No blocking I/O on any services path: no `requests`, no `subprocess` module, no `time.sleep`,
-no `os.system`/`os.popen`, no `urllib.request` anywhere under services/ (issues 6 and 8).
+"""No blocking I/O on any services path: no `requests`, no `time.sleep`, no `os.system`/`os.popen`,
+no `urllib.request`, and no `subprocess` anywhere under services/ (issues 6 and 8), except
+`services/system/_spawn.py`, which may use `subprocess.Popen` (called in a worker thread) and
+nothing else of it: never `run`, `call`, `check_output`, `communicate` or `wait`.
 
-Commands go through `services.system.commands` (asyncio subprocesses), HTTP through the
-providers' `httpx.AsyncClient`, waits through `asyncio.sleep`."""
+Commands go through `services.system.commands`, HTTP through the providers' `httpx.AsyncClient`,
+waits through `asyncio.sleep`."""
 
 from __future__ import annotations
 
@@ -12,14 +14,25 @@ from pathlib import Path
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 FORBIDDEN_MODULES = {"requests", "subprocess", "urllib.request", "urllib3", "http.client"}
 FORBIDDEN_CALLS = {("time", "sleep"), ("os", "system"), ("os", "popen"), ("os", "spawnv"), ("os", "waitpid")}
+SPAWN_MODULE = SERVICES / "system" / "_spawn.py"
+SUBPROCESS_ALLOWED = {"Popen", "DEVNULL", "PIPE"}
+BLOCKING_METHODS = {"communicate", "wait", "run", "call", "check_call", "check_output", "getoutput"}
 
 
 def _violations(path: Path, root: Path = SERVICES.parent) -> list[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
     found: list[str] = []
+    spawn = path == SPAWN_MODULE
     for node in ast.walk(tree):
+        if spawn and isinstance(node, ast.Attribute):
+            base = node.value.id if isinstance(node.value, ast.Name) else None
+            if base == "subprocess" and node.attr not in SUBPROCESS_ALLOWED:
+                found.append(f"subprocess.{node.attr}")
+            elif node.attr in BLOCKING_METHODS and base != "asyncio":
+                found.append(f".{node.attr}()")
         if isinstance(node, ast.Import):
-            found += [f"import {a.name}" for a in node.names if a.name in FORBIDDEN_MODULES]
+            allowed = {"subprocess"} if spawn else set()
+            found += [f"import {a.name}" for a in node.names if a.name in FORBIDDEN_MODULES - allowed]
         elif isinstance(node, ast.ImportFrom) and node.module:
             if node.module in FORBIDDEN_MODULES:
                 found.append(f"from {node.module} import ...")
@@ -57,3 +70,9 @@ def test_the_checker_catches_each_forbidden_form(tmp_path: Path) -> None:
         "from urllib.request import ...",
         "time.sleep",
     ]
+
+
+def test_the_spawn_module_uses_popen_and_nothing_blocking() -> None:
+    text = SPAWN_MODULE.read_text()
+    assert "subprocess.Popen(" in text and "asyncio.to_thread(" in text
+    assert _violations(SPAWN_MODULE) == []
