@@ -14,7 +14,7 @@ BENCHMARKS: dict[str, str] = {
     "gateway": "bench.gateway",
     "db": "bench.db",
     "enrich": "bench.enrich",
-    # "system": "bench.system",
+    "system": "bench.system",
 }
 
 
