@@ -174,3 +174,28 @@ def test_reload_outcomes_are_logged(tmp_path: Path) -> None:
     assert events["reload.applied"]["changed"] is False
     assert events["reload.failed"]["errors"]
     assert events["reload.failed"]["kept"] == app.tables.table.sha256
+
+
+def test_file_change_reaches_every_worker_process(tmp_path: Path) -> None:
+    with upstream_server("legacy") as (legacy, _), upstream_server("services") as (services, _):
+        ups = {"legacy": f"{{url: '{legacy.url}'}}", "services": f"{{url: '{services.url}'}}"}
+        routing = tmp_path / "routing.yaml"
+        routing.write_text(table_yaml(ups, routes_to("legacy")))
+        port = free_port()
+        env = {"GATEWAY_ROUTING_FILE": str(routing), "GATEWAY_WATCH": "true", "GATEWAY_ADMIN_TOKEN": "secret"}
+        args = python_module("gateway", "serve", "--port", str(port), "--workers", "2")
+        with subprocess_server(args, port=port, env=env) as (server, _proc):
+            time.sleep(1.0)  # both workers up and watching
+            # Every worker process watches the file and holds its own table.
+            routing.write_text(table_yaml(ups, routes_to("services")))
+            deadline = time.monotonic() + 15
+            seen: set[str] = set()
+            while time.monotonic() < deadline:
+                with httpx.Client() as fresh:  # new connections spread over both workers
+                    seen = {
+                        fresh.get(f"{server.url}/api/moving").headers["x-gateway-upstream"] for _ in range(20)
+                    }
+                if seen == {"services"}:
+                    break
+                time.sleep(0.2)
+    assert seen == {"services"}
