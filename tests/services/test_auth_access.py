@@ -279,3 +279,13 @@ def test_rules_on_migrated_routes_answer_with_legacy_bodies(users_db: str) -> No
         new = s.client.get("/new/rules/modify", headers=_bearer(tokens["readonly"]))
         assert new.status_code == 403 and new.json()["error"]["code"] == "insufficient_permissions"
         assert s.client.get("/new/rules/modify").json()["error"]["code"] == "auth_required"
+
+
+def test_routes_command_lists_every_route_with_its_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    from services.auth.__main__ import main
+
+    assert main(["routes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("POST /auth/api-keys") and line.endswith("role>=ADMIN") for line in lines)
+    assert not any(line.endswith("NO RULE") for line in lines)
+    assert main(["nonsense"]) == 2
