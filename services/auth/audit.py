@@ -27,12 +27,14 @@ async def record(
     user_agent: str | None = None,
     **detail: Any,
 ) -> None:
+    if username is not None:
+        username = username[:120]  # a login form accepts anything; rows and log lines stay bounded
     session.add(
         AuditEntry(
             at=utcnow(),
             event=event,
             user_id=user_id,
-            username=username[:120] if username else username,
+            username=username,
             ip_address=ip,
             user_agent=user_agent,
             detail=detail or None,

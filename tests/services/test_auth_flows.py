@@ -328,3 +328,11 @@ def test_refresh_for_a_deactivated_user_is_refused_and_revokes_the_family(servic
     services.set_user("user", is_active=False)
     assert services.client.post("/auth/refresh").status_code == 401
     assert all(r.revoked_at is not None for r in services.rows(select(RefreshToken.revoked_at)))
+
+
+def test_an_enormous_username_is_refused_and_audited_truncated(services: Services) -> None:
+    huge = "x" * 5000
+    response = services.client.post("/auth/token", json={"username": huge, "password": "pw"})
+    assert response.status_code == 401
+    rows = services.rows(select(AuditEntry.username))
+    assert rows[-1].username == huge[:120]
