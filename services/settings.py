@@ -9,6 +9,7 @@ Every other module receives a `Settings` instance (through `create_app(settings)
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlencode
@@ -176,6 +177,13 @@ class Settings(BaseSettings):
     def _known_algorithm(cls, value: str) -> str:
         if value not in JWT_ALGORITHMS:
             raise ValueError(f"jwt_algorithm must be one of {sorted(JWT_ALGORITHMS)}")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            ipaddress.ip_network(network.strip(), strict=False)  # ValueError names the bad entry
         return value
 
     @model_validator(mode="after")

@@ -182,3 +182,9 @@ def test_token_expiry_claim_matches_configured_ttl() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     claims = codec.decode(codec.issue(user_id=1, role=UserRole.ADMIN, family_id=None, now=now))
     assert claims.expires_at == now + timedelta(seconds=120)
+
+
+def test_settings_refuse_a_malformed_trusted_proxy() -> None:
+    with pytest.raises(ValidationError):
+        Settings(trusted_proxies=("10.0.0.0/33",))
+    assert Settings(trusted_proxies=("10.0.0.0/8", "::1")).trusted_proxies == ("10.0.0.0/8", "::1")
