@@ -336,3 +336,23 @@ def test_an_enormous_username_is_refused_and_audited_truncated(services: Service
     assert response.status_code == 401
     rows = services.rows(select(AuditEntry.username))
     assert rows[-1].username == huge[:120]
+
+
+def test_concurrent_use_of_one_refresh_token_lets_at_most_one_through(services: Services) -> None:
+    import concurrent.futures
+
+    import httpx
+
+    services.client.post("/auth/token", json={"username": "user", "password": PASSWORD})
+    cookie = services.client.cookies["figway_refresh"]
+    base = str(services.client.base_url)
+
+    def use(_: int) -> int:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            return client.post("/auth/refresh", cookies={"figway_refresh": cookie}).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(use, range(4)))
+    assert statuses.count(200) <= 1 and set(statuses) <= {200, 401}
+    # The losers count as reuse: the family is revoked, the winner's new token included.
+    assert all(r.revoked_at is not None for r in services.rows(select(RefreshToken.revoked_at)))
