@@ -23,12 +23,14 @@ LIST_COLUMNS = (
 )
 
 
-def video_counts() -> Any:
-    """`(artist_id, video_count)` per artist: one grouped subquery, joined once (no N+1)."""
+def video_count_column() -> Any:
+    """Each artist's video count as a correlated scalar subquery over `idx_video_artist_id`.
+
+    One statement (no N+1 round trips); the database counts only the rows it returns, and
+    only when sorting or filtering by the count does it count for every artist.
+    """
     return (
-        select(Video.artist_id.label("artist_id"), func.count(Video.id).label("video_count"))
-        .group_by(Video.artist_id)
-        .subquery()
+        select(func.count(Video.id)).where(Video.artist_id == Artist.id).correlate(Artist).scalar_subquery()
     )
 
 
@@ -40,18 +42,13 @@ class ArtistRepository(Repository[Artist]):
         *,
         filters: Sequence[ColumnElement[bool]],
         count_filters: Sequence[ColumnElement[bool]],
-        counts: Any,
+        video_count: Any,
         sort: str,
         order: str,
         page: int,
         per_page: int,
     ) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
-        video_count = func.coalesce(counts.c.video_count, 0)
-        stmt = (
-            select(*LIST_COLUMNS, video_count.label("video_count"))
-            .outerjoin(counts, counts.c.artist_id == Artist.id)
-            .where(*filters)
-        )
+        stmt = select(*LIST_COLUMNS, video_count.label("video_count")).where(*filters)
         if count_filters:
             total = await count_rows(self.session, stmt.where(*count_filters))
             stmt = stmt.where(*count_filters)

@@ -12,11 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, or_
 
 from services._legacy_http import arg_flag, arg_int, flag, iso, json_body, legacy_json
 from services._validators import validate_body
-from services.artists.repository import ArtistRepository, video_counts
+from services.artists.repository import ArtistRepository, video_count_column
 from services.artists.schemas import (
     ArtistCreate,
     ArtistCreated,
@@ -96,8 +96,7 @@ async def list_artists(
     started = time.monotonic()
     page_value = max(arg_int(request, "page", 1) or 0, 1)
     per_page_value = max(arg_int(request, "per_page", DEFAULT_PER_PAGE) or 0, 1)
-    counts = video_counts()
-    video_count = func.coalesce(counts.c.video_count, 0)
+    video_count = video_count_column()
 
     filters: list[ColumnElement[bool]] = []
     search_text = (request.query_params.get("search") or "").strip()
@@ -127,7 +126,7 @@ async def list_artists(
     rows, total = await ArtistRepository(session).page(
         filters=filters,
         count_filters=count_filters,
-        counts=counts,
+        video_count=video_count,
         sort=sort if sort is not None else "name",
         order=order if order is not None else "asc",
         page=page_value,
