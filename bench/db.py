@@ -58,12 +58,17 @@ request = function()
   return wrk.format("GET", "/api/videos/" .. id)
 end
 """
-WRITE_SAMPLE = [
-    ("PUT", "/api/videos/17/status", {"status": "WANTED"}),
-    ("PUT", "/api/videos/18/status", {"status": "FAILED"}),
-    ("PUT", "/api/settings/bench_counter", {"value": "1"}),
-    ("GET", "/api/videos/19", None),
-]
+
+
+def write_sample(side: str) -> list[tuple[str, str, Any]]:
+    """The write mix's request kinds, with values this side has not written yet (no no-op UPDATEs)."""
+    status = {"legacy": ("WANTED", "FAILED"), "services": ("IGNORED", "DOWNLOADED")}[side]
+    return [
+        ("PUT", "/api/videos/17/status", {"status": status[0]}),
+        ("PUT", "/api/videos/18/status", {"status": status[1]}),
+        ("PUT", "/api/settings/bench_counter", {"value": side}),
+        ("GET", "/api/videos/19", None),
+    ]
 
 
 @dataclass
@@ -220,7 +225,7 @@ def run_backend(backend: str, sync_url: str, seconds: int, workdir: Path) -> lis
         ("services", _services, services_queries),
     ):
         queries = {name: count(sync_url, [("GET", path, None)] * 5) for name, path in READ_ENDPOINTS.items()}
-        queries[WRITE_MIX] = count(sync_url, WRITE_SAMPLE * 2)
+        queries[WRITE_MIX] = count(sync_url, write_sample(side))
         with serve(sync_url, workdir / f"{backend}-{side}.log") as base:
             for name, path in READ_ENDPOINTS.items():
                 load = _measure(base, path, seconds, None)

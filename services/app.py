@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from services import health, metrics
+from services._admission import AdmissionLimit
 from services._legacy_http import HeadAsGet
 from services.app_settings import router as app_settings
 from services.app_settings.cache import SettingsCache
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(HeadAsGet)
+    if settings.max_in_flight:
+        app.add_middleware(AdmissionLimit, max_in_flight=settings.max_in_flight)
     install_auth(app, settings)
     mount_routers(app)
     return app

@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     # How long the services trust a cached setting (the login guard reads one per request).
     settings_cache_ttl: float = Field(default=2.0, ge=0)
+    # Requests admitted into the app at once (FIFO queue for the rest); 0 turns the limit off.
+    max_in_flight: int = Field(default=16, ge=0)
 
     # The legacy Flask secret: signs the `mvidarr_session` cookie both programs accept.
     secret_key: SecretStr = Field(
