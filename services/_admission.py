@@ -4,8 +4,9 @@ With one event loop, every in-flight request re-queues behind all the others at 
 (a database round trip is several awaits), so 64 concurrent requests stretch each other's
 latency and the slowest ones pay many rounds: the p99 grows far past the p50. Admitting a
 few at a time, first come first served, keeps the database busy and finishes requests in
-arrival order. Health checks and metrics skip the queue, so an overloaded but working
-process is not reported down.
+arrival order. Only the short, database-bound resource routes queue here: health checks
+must not look down under load, and long or streaming endpoints (enrichment, system
+commands) must not hold a slot for their whole duration.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-EXEMPT_PATHS = frozenset({"/healthz", "/metrics"})
+ADMITTED_PREFIXES = ("/api/videos", "/api/artists", "/api/playlists", "/api/settings")
 
 
 class AdmissionLimit:
@@ -25,7 +26,7 @@ class AdmissionLimit:
         self._slots = asyncio.Semaphore(max_in_flight)  # asyncio wakes waiters in FIFO order
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
+        if scope["type"] != "http" or not scope["path"].startswith(ADMITTED_PREFIXES):
             await self.app(scope, receive, send)
             return
         async with self._slots:

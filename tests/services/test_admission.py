@@ -1,4 +1,4 @@
-"""The admission limit keeps at most N requests inside the app; health checks skip the queue."""
+"""The admission limit keeps at most N resource requests inside the app; others skip the queue."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_no_more_than_max_in_flight_requests_run_at_once(tmp_path: Path) -> None
     release = asyncio.Event()
     router = APIRouter()
 
-    @router.get("/slow")
+    @router.get("/api/videos/slow")
     async def slow() -> dict[str, int]:
         inside["now"] += 1
         inside["peak"] = max(inside["peak"], inside["now"])
@@ -37,7 +37,7 @@ def test_no_more_than_max_in_flight_requests_run_at_once(tmp_path: Path) -> None
 
     async def burst(url: str) -> list[int]:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            answers = await asyncio.gather(*(client.get("/slow") for _ in range(6)))
+            answers = await asyncio.gather(*(client.get("/api/videos/slow") for _ in range(6)))
             health = await client.get("/healthz")
             assert health.status_code == 200
             return [a.status_code for a in answers]
