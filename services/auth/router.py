@@ -226,7 +226,7 @@ async def login(request: Request, session: SessionDep) -> JSONResponse:
     return response
 
 
-@router.post("/logout", dependencies=[PUBLIC])
+@router.post("/logout")
 async def logout(request: Request, session: SessionDep, principal: PrincipalDep) -> JSONResponse:
     """Legacy's logout, widened: it also revokes the caller's refresh family (cookie or token)."""
     settings = _settings(request)
@@ -262,6 +262,10 @@ async def logout(request: Request, session: SessionDep, principal: PrincipalDep)
     if refresh:
         _clear_refresh_cookie(response, settings)
     return response
+
+
+# Any credential; without one, legacy's 401 (answered by the handler, which must still commit).
+access_rule("authenticated")(logout)
 
 
 @router.get("/check", dependencies=[PUBLIC])
