@@ -17,8 +17,10 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services._legacy_http import flag, json_body
+from services.db import SessionDep
 from services.enrichment.service import ArtistNotFound, Enricher
 from services.errors import legacy_error
 from services.guard import LEGACY_GUARD
@@ -45,8 +47,15 @@ def enricher(request: Request) -> Enricher:
     return Enricher(state.sessionmaker, state.settings_cache, state.providers, state.enrichment_write_lock)
 
 
+async def release(session: AsyncSession) -> None:
+    """End the request's own transaction (the login guard's read) before the slow part, so no
+    pooled connection waits on the providers; enrichment opens its own short sessions."""
+    await session.commit()
+
+
 @router.post("/metadata-enrichment/enrich/{artist_id:int}")
-async def enrich_artist(request: Request, artist_id: int) -> JSONResponse:
+async def enrich_artist(request: Request, artist_id: int, session: SessionDep) -> JSONResponse:
+    await release(session)
     force = request.query_params.get("force", "").lower() in _TRUE
     body = await json_body(request)
     if body is not None and body.get("force_refresh") is True:
@@ -59,7 +68,8 @@ async def enrich_artist(request: Request, artist_id: int) -> JSONResponse:
 
 
 @router.post("/videos/{video_id:int}/refresh-metadata")
-async def refresh_metadata(request: Request, video_id: int) -> JSONResponse:
+async def refresh_metadata(request: Request, video_id: int, session: SessionDep) -> JSONResponse:
+    await release(session)
     refreshed = await enricher(request).refresh_video(video_id)
     if refreshed is None:
         raise legacy_error(404, "Video not found")
@@ -87,7 +97,8 @@ def _artist_ids(body: dict[str, Any] | None) -> list[int]:
 
 
 @router.post("/metadata-enrichment/enrich")
-async def enrich_many(request: Request) -> StreamingResponse:
+async def enrich_many(request: Request, session: SessionDep) -> StreamingResponse:
+    await release(session)
     body = await json_body(request)
     ids = _artist_ids(body)
     force = flag((body or {}).get("force_refresh", False))

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
@@ -103,20 +103,21 @@ class Enricher:
         result.add("lastfm", lastfm)
         result.add("imvdb", imvdb)
 
+        # Changes are computed from the row as read above (legacy too works from the state it
+        # loaded at the start) and written with one UPDATE: no ORM flush on the hot path.
         async with self.writing() as session:
-            artist = await session.get(Artist, artist_id)
-            if artist is None:
-                raise ArtistNotFound(f"Artist {artist_id} not found")
             changes = await _artist_changes(session, artist, result, spotify, musicbrainz, lastfm, imvdb)
             if result.sources_used:
                 metadata = dict(artist.imvdb_metadata or {})
                 if MUSICBRAINZ_ID in changes:
                     metadata["musicbrainz_id"] = changes.pop(MUSICBRAINZ_ID)
-                for attr, value in changes.items():
-                    setattr(artist, attr, value)
                 metadata["enrichment_date"] = utcnow().isoformat()
                 metadata["enrichment_sources"] = list(result.sources_used)
-                artist.imvdb_metadata = metadata
+                written = await session.execute(
+                    update(Artist).where(Artist.id == artist_id).values(**changes, imvdb_metadata=metadata)
+                )
+                if getattr(written, "rowcount", 1) == 0:
+                    raise ArtistNotFound(f"Artist {artist_id} not found")  # deleted meanwhile
                 await session.commit()
 
         result.confidence_score = result.score()
