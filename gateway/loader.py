@@ -19,6 +19,7 @@ from gateway.config import Route, RoutingTable
 from gateway.errors import ConfigError, ConfigIssue
 from gateway.rollout import system_clock
 from gateway.types import Clock
+from gateway.upstream_env import apply_url_overrides, url_overrides
 
 Loc = tuple[str | int, ...]
 
@@ -66,8 +67,18 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"{loc}: {message}" if loc else message
 
 
-def parse_table(text: str, *, source: str = "<memory>", clock: Clock = system_clock) -> CompiledTable:
-    """Validate and compile a routing table given as YAML text (raises ``ConfigError`` with every issue)."""
+def parse_table(
+    text: str,
+    *,
+    source: str = "<memory>",
+    clock: Clock = system_clock,
+    environ: Mapping[str, str] | None = None,
+) -> CompiledTable:
+    """Validate and compile a routing table given as YAML text (raises ``ConfigError`` with every issue).
+
+    Upstream URLs may be overridden by ``GATEWAY_UPSTREAM_<NAME>_URL`` (``gateway.upstream_env``),
+    read from ``environ`` (default: the process environment).
+    """
     issues: list[ConfigIssue] = []
     try:
         loader = yaml.SafeLoader(text)
@@ -106,6 +117,8 @@ def parse_table(text: str, *, source: str = "<memory>", clock: Clock = system_cl
         _collect(exc, (), data, lines, issues, source)
         raise ConfigError(issues) from None
     table = table.model_copy(update={"routes": tuple(routes)})
+    table, env_issues = apply_url_overrides(table, url_overrides(environ), source=source)
+    issues.extend(env_issues)
     named_lines: dict[str, int] = {"default": lines.get(("default",), 1)}
     for position, index in enumerate(valid_positions):
         named_lines[f"route#{position}"] = lines.get(("routes", index), 1)

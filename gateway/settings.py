@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
@@ -38,6 +38,11 @@ class GatewaySettings(BaseSettings):
     upstream_client: Literal["native", "aiohttp"] = "native"
     #: Reload the routing file when it changes on disk.
     watch: bool = True
+    #: Shared state of several gateway processes or replicas (guard pins), e.g. ``redis://redis:6379/0``.
+    #: Unset: pins live in this host's state directory. Read from ``GATEWAY_REDIS_URL`` or ``REDIS_URL``.
+    redis_url: SecretStr | None = Field(None, validation_alias=AliasChoices("GATEWAY_REDIS_URL", "REDIS_URL"))
+    #: On SIGTERM, in-flight requests get this many seconds to finish before their connections close.
+    shutdown_timeout: float = Field(30.0, gt=0)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
