@@ -25,9 +25,20 @@ Loc = tuple[str | int, ...]
 
 
 def _index_lines(
-    node: yaml.Node, loc: Loc, lines: dict[Loc, int], issues: list[ConfigIssue], source: str
+    node: yaml.Node,
+    loc: Loc,
+    lines: dict[Loc, int],
+    issues: list[ConfigIssue],
+    source: str,
+    seen_nodes: set[int] | None = None,
 ) -> None:
     lines[loc] = node.start_mark.line + 1
+    # An alias is the same node object again: walk each node once, or nested aliases (a YAML bomb)
+    # cost exponential time and a recursive alias never ends. Aliased content keeps its anchor's line.
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    if id(node) in seen_nodes:
+        return
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -37,11 +48,11 @@ def _index_lines(
                     ConfigIssue(source, key_node.start_mark.line + 1, None, f"duplicate key {key!r}")
                 )
             seen.add(key)
-            _index_lines(value_node, (*loc, key), lines, issues, source)
+            _index_lines(value_node, (*loc, key), lines, issues, source, seen_nodes)
             lines[(*loc, key)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _index_lines(item, (*loc, index), lines, issues, source)
+            _index_lines(item, (*loc, index), lines, issues, source, seen_nodes)
 
 
 def _line_for(loc: Loc, lines: Mapping[Loc, int]) -> int | None:
@@ -91,6 +102,8 @@ def parse_table(
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise ConfigError([ConfigIssue(source, line, None, f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        raise ConfigError([ConfigIssue(source, None, None, "invalid YAML: nested too deeply")]) from None
     if not isinstance(data, dict):
         raise ConfigError([ConfigIssue(source, 1, None, "the routing table must be a YAML mapping")])
     lines: dict[Loc, int] = {}
