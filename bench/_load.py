@@ -68,9 +68,10 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
-def tree_rss(pid: int, *, python_only: bool = False) -> int:
-    """RSS of `pid` and its children; `python_only` skips commands the server started (a child
-    caught between vfork and exec would count the parent's memory twice)."""
+def tree_rss(pid: int, *, only: set[int] | None = None) -> int:
+    """RSS of `pid` and its children; `only` restricts it to those pids (the server's own
+    long-lived processes: a command child caught between vfork and exec would count the
+    parent's memory twice)."""
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
@@ -79,7 +80,7 @@ def tree_rss(pid: int, *, python_only: bool = False) -> int:
     total = 0
     for proc in procs:
         try:
-            if python_only and proc is not root and "python" not in proc.name():
+            if only is not None and proc.pid not in only:
                 continue
             total += proc.memory_info().rss
         except psutil.NoSuchProcess:
@@ -88,14 +89,19 @@ def tree_rss(pid: int, *, python_only: bool = False) -> int:
 
 
 @contextmanager
-def peak_rss(pid: int, every: float = 0.2, *, python_only: bool = False) -> Iterator[list[int]]:
-    """Yields a one-element list holding the peak RSS (bytes) of `pid` and its children."""
-    peak = [tree_rss(pid, python_only=python_only)]
+def peak_rss(pid: int, every: float = 0.2, *, servers_only: bool = False) -> Iterator[list[int]]:
+    """Yields a one-element list holding the peak RSS (bytes) of `pid` and its children
+    (`servers_only`: just the processes that exist when measuring starts)."""
+    only: set[int] | None = None
+    if servers_only:
+        root = psutil.Process(pid)
+        only = {pid, *(child.pid for child in root.children(recursive=True))}
+    peak = [tree_rss(pid, only=only)]
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.wait(every):
-            peak[0] = max(peak[0], tree_rss(pid, python_only=python_only))
+            peak[0] = max(peak[0], tree_rss(pid, only=only))
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()

@@ -3,8 +3,8 @@
 request) against services (uvicorn, 1 process: the five commands concurrently through the async
 runner, at most `SYSTEM_COMMAND_CONCURRENCY` children at once) at c=32, in one run.
 
-Reports throughput, p50/p99, errors, peak RSS of the server's own (Python) processes, and the
-services event loop's worst lag during the measured run, from its `figway_event_loop_lag_seconds`
+Reports throughput, p50/p99, errors, peak RSS of the server's own processes (gunicorn master
++ worker; uvicorn), and the services event loop's worst lag during the measured run, from its `figway_event_loop_lag_seconds`
 histogram (a 10 ms ticker inside the server; scraped before and after, so the figure is the
 upper bound of the smallest bucket holding every tick of the run). The machine's CPUs are
 shared with wrk and the commands, so the lag includes time the server was simply not scheduled.
@@ -128,7 +128,7 @@ def main(argv: list[str]) -> int:
                 wrk(f"{url}{PATH}", 4, 2)  # warm-up
                 lag_before = _lag_buckets(url) if side == "services" else {}
                 cpu = tree_cpu(proc.pid)
-                with peak_rss(proc.pid, python_only=True) as peak:
+                with peak_rss(proc.pid, servers_only=True) as peak:
                     load = wrk(f"{url}{PATH}", args.connections, args.seconds)
                 cpu = tree_cpu(proc.pid) - cpu
                 cell = Cell(
