@@ -4,10 +4,10 @@ request) against services (uvicorn, 1 process: the five commands concurrently th
 runner, at most `SYSTEM_COMMAND_CONCURRENCY` children at once) at c=32, in one run.
 
 Reports throughput, p50/p99, errors, peak RSS of the server's own processes (gunicorn master
-+ worker; uvicorn), and the services event loop's worst lag during the measured run, from its `figway_event_loop_lag_seconds`
-histogram (a 10 ms ticker inside the server; scraped before and after, so the figure is the
-upper bound of the smallest bucket holding every tick of the run). The machine's CPUs are
-shared with wrk and the commands, so the lag includes time the server was simply not scheduled.
++ worker; uvicorn), and the services event loop's worst lag during the measured run, from its
+`figway_event_loop_lag_seconds` histogram (a 10 ms ticker inside the server, scraped before and
+after: the figure is the bound of the smallest bucket holding every tick of the run). The CPUs
+are shared with wrk and the commands, so the lag includes time the server was not scheduled.
 Results: bench/results/system.md and .json.
 """
 
