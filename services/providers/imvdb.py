@@ -16,6 +16,7 @@ NAME = "imvdb"
 LABEL = "IMVDb"
 USER_AGENT = "MVidarr/1.0"
 MATCH_THRESHOLD = 0.8
+HELP_URL = "https://imvdb.com/developers/api"
 
 
 class ImvdbClient:
@@ -67,3 +68,13 @@ class ImvdbClient:
     async def get_video(self, video_id: int | str) -> ImvdbVideo | None:
         body = await self._get(f"video/{video_id}", {"include": "credits,sources,featured"}, endpoint="video")
         return ImvdbVideo.parse(body) if isinstance(body, dict) else None
+
+    async def test_connection(self) -> dict[str, str]:
+        """Legacy's `test_connection()` answer, for `/api/health/imvdb`."""
+        try:
+            await self._get("search/videos", {"q": "test", "per_page": 1}, endpoint="search_videos")
+        except ProviderNotConfigured:
+            return {"status": "error", "message": "IMVDb API key not configured", "help_url": HELP_URL}
+        except ProviderError as exc:
+            return {"status": "error", "message": str(exc), "help_url": HELP_URL}
+        return {"status": "success", "message": "IMVDb API connection successful", "help_url": HELP_URL}

@@ -16,6 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.auth.access import PUBLIC
+from services.db import SessionDep
+from services.enrichment.service import Enricher
 from services.models import utcnow
 from services.settings import ROOT, Settings
 from services.system import probes
@@ -70,6 +72,15 @@ async def database(request: Request) -> JSONResponse:
             {"status": "unhealthy", "message": f"Database connection failed: {error}"}, status_code=503
         )
     return JSONResponse({"status": "healthy", "message": "Database connection successful"})
+
+
+@router.get("/imvdb")
+async def imvdb(request: Request, session: SessionDep) -> JSONResponse:
+    state = request.app.state
+    keys = await Enricher(state.sessionmaker, state.settings_cache, state.providers).keys(session)
+    await session.commit()  # no connection held while IMVDb answers
+    result = await state.providers.imvdb(keys).test_connection()
+    return JSONResponse(result, status_code=200 if result["status"] == "success" else 503)
 
 
 def _read_version_file(raw: str) -> dict[str, Any]:

@@ -143,3 +143,14 @@ def test_video_refresh_answers_and_writes_like_legacy(enrich_pair: tuple[Pair, s
             services_db, "videos", VIDEO_COLUMNS, video_id
         )
     assert _check(pair, "POST", "/api/videos/99999/refresh-metadata") == (404, {"error": "Video not found"})
+
+
+def test_imvdb_health_check_answers_like_legacy(
+    enrich_pair: tuple[Pair, str, str], fake: RunningFake
+) -> None:
+    pair, _, _ = enrich_pair
+    status, body = _check(pair, "GET", "/api/health/imvdb")
+    assert status == 200 and body["status"] == "success"
+    fake.configure(imvdb={"error_rate": 1.0, "error_status": 500})
+    status, body = _check(pair, "GET", "/api/health/imvdb")
+    assert status == 503 and body["message"] == "IMVDb API error: HTTP 500"

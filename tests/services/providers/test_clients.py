@@ -221,3 +221,19 @@ async def test_secrets_never_reach_logs_or_errors(hub: ProviderHub) -> None:
     text = repr(logs) + repr(errors) + repr(KEYS)
     for secret in KEYS.secrets():
         assert secret not in text
+
+
+@respx.mock
+async def test_imvdb_connection_test_reports_each_outcome(hub: ProviderHub) -> None:
+    route = respx.get(f"{IMVDB}/search/videos")
+    route.mock(return_value=httpx.Response(200, json={"results": []}))
+    assert (await hub.imvdb(KEYS).test_connection())["status"] == "success"
+    route.mock(return_value=httpx.Response(401))
+    failed = await hub.imvdb(KEYS).test_connection()
+    assert failed["message"] == "IMVDb API authentication failed - check API key"
+    missing = await hub.imvdb(ProviderKeys()).test_connection()
+    assert missing == {
+        "status": "error",
+        "message": "IMVDb API key not configured",
+        "help_url": "https://imvdb.com/developers/api",
+    }
