@@ -1,0 +1,1 @@
+"""Repository tools (not part of any program): generated docs."""
