@@ -270,12 +270,13 @@ def render() -> str:
     ]
     out += _section(
         "Gateway (`python -m gateway serve`)",
-        "Prefix `GATEWAY_`. The routing table itself is `routing.yaml` (below); these settings are per process.",
+        "Prefix `GATEWAY_`. The routing table itself is `routing.yaml` (below); these settings are"
+        " per process.",
         [
             *settings_table(GatewaySettings, "GATEWAY_"),
-            f"| `{PREFIX}<NAME>{SUFFIX}` | string | unset | replaces `upstreams.<name>.url` of the routing table at"
-            " every load (name upper-cased, other characters as `_`); a name that is not an upstream is a load"
-            " error |",
+            f"| `{PREFIX}<NAME>{SUFFIX}` | string | unset | replaces `upstreams.<name>.url` of the routing"
+            " table at every load (name upper-cased, other characters as `_`); a name that is not an"
+            " upstream is a load error |",
         ],
     )
     routing_models: Sequence[tuple[str, type[BaseModel]]] = (
