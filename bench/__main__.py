@@ -1,7 +1,8 @@
 """`python -m bench <name>|all`: run one registered benchmark, or all of them.
 
-Add a benchmark by adding a line to ``BENCHMARKS``: name -> module exposing ``main(argv) -> int``.
-Results go to ``bench/results/<name>.md`` and ``.json``.
+Add a benchmark by adding a line to ``BENCHMARKS``: name -> module exposing ``main(argv) -> int``,
+and a step to ``bench.suite.PLAN`` so that ``all`` runs it. Results go to
+``bench/results/<name>.md`` and ``.json``; ``all`` also writes ``latest.md``, ``latest.json`` and plots.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ BENCHMARKS: dict[str, str] = {
     "db": "bench.db",
     "enrich": "bench.enrich",
     "system": "bench.system",
+    "memory": "bench.memory",
 }
 
 
@@ -23,14 +25,15 @@ def main(argv: Sequence[str]) -> int:
         print(f"usage: python -m bench {{{'|'.join([*BENCHMARKS, 'all'])}}} [options]")
         return 0 if argv else 2
     name, rest = argv[0], list(argv[1:])
-    names = list(BENCHMARKS) if name == "all" else [name]
-    status = 0
-    for each in names:
-        module = BENCHMARKS.get(each)
-        if module is None:
-            print(f"unknown benchmark {each!r}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)
-            return 2
-        status |= importlib.import_module(module).main(rest)
+    if name == "all":
+        from bench import suite
+
+        return suite.main(rest)
+    module = BENCHMARKS.get(name)
+    if module is None:
+        print(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    status: int = importlib.import_module(module).main(rest)
     return status
 
 

@@ -216,7 +216,10 @@ def ensure_tools() -> bool:
     missing = [package for package, tool in (("wrk", WRK), ("nginx", NGINX)) if not Path(tool).exists()]
     if missing and shutil.which("apt-get") and os.geteuid() == 0:
         print(f"installing {' '.join(missing)} with apt-get", file=sys.stderr)
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *missing], check=False)
+        install = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
+        if subprocess.run(install, check=False).returncode != 0:  # a fresh machine has no package lists
+            subprocess.run(["apt-get", "update"], check=False)
+            subprocess.run(install, check=False)
     still = [tool for tool in (WRK, NGINX) if not Path(tool).exists()]
     if still:
         print(f"missing {' '.join(still)}: apt-get install -y wrk nginx", file=sys.stderr)
@@ -227,7 +230,9 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench gateway")
     parser.add_argument("--seconds", type=int, default=4, help="wrk duration per cell and round")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
+    parser.add_argument("--levels", default="1,32", help="wrk connection counts, comma-separated")
     args = parser.parse_args(argv)
+    levels = [int(level) for level in args.levels.split(",") if level]
     if not ensure_tools():
         return 1
     samples: dict[tuple[str, int], list[Run]] = {}
@@ -265,7 +270,7 @@ def main(argv: Sequence[str]) -> int:
             wrk(url, 8, 1)  # warm up connections, pools and caches
         # Rounds interleave the targets so that load from elsewhere on the machine hits them alike.
         for round_number in range(1, args.rounds + 1):
-            for connections in (1, 32):
+            for connections in levels:
                 for target, url in urls.items():
                     rps, p50, p99, errors = wrk(url, connections, args.seconds)
                     print(
@@ -278,7 +283,7 @@ def main(argv: Sequence[str]) -> int:
                     )
         access_lines = sum(1 for line in log.open() if '"proxy.request"' in line)
         print(f"gateway wrote {access_lines} access-log lines", file=sys.stderr)
-    runs = [median_run(samples[(target, c)]) for c in (1, 32) for target in ("direct", "nginx", "gateway")]
+    runs = [median_run(samples[(target, c)]) for c in levels for target in ("direct", "nginx", "gateway")]
     text = report(runs, args.seconds, args.rounds)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "gateway.md").write_text(text)
