@@ -228,9 +228,11 @@ async def _artist_changes(
         fields.append("lastfm_name")
     if imvdb.data and imvdb.data.id is not None:
         imvdb_id = str(imvdb.data.id)
-        holder = await session.scalar(
-            select(Artist.id).where(Artist.imvdb_id == imvdb_id, Artist.id != artist.id).limit(1)
-        )
+        holder = None
+        if artist.imvdb_id != imvdb_id:  # the id is unique: if this artist has it, nobody else does
+            holder = await session.scalar(
+                select(Artist.id).where(Artist.imvdb_id == imvdb_id, Artist.id != artist.id).limit(1)
+            )
         if holder is not None:
             result.errors.append(f"imvdb: id {imvdb_id} already belongs to artist {holder}")
         elif artist.imvdb_id != imvdb_id:
