@@ -51,6 +51,11 @@ def describe_route(table: CompiledTable, route: CompiledRoute, now: float) -> di
     }
 
 
+def _pin(gateway: Gateway, route_id: str) -> dict[str, Any] | None:
+    pin = gateway.cutover.pins.get(route_id)
+    return pin.as_json() if pin is not None else None
+
+
 def build_admin(gateway: Gateway) -> FastAPI:
     token = gateway.settings.admin_token.get_secret_value().encode() if gateway.settings.admin_token else None
 
@@ -80,6 +85,9 @@ def build_admin(gateway: Gateway) -> FastAPI:
         redoc_url=None,
     )
 
+    #: Extensions (the cutover machinery) protect their routes with the same dependency.
+    app.state.require_admin = admin
+
     @app.exception_handler(HTTPException)
     async def _error(request: Request, exc: HTTPException) -> JSONResponse:
         code = {401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(exc.status_code, "error")
@@ -96,13 +104,17 @@ def build_admin(gateway: Gateway) -> FastAPI:
         now = table.board.now()
         return {
             "default": table.default,
-            "routes": [describe_route(table, route, now) for route in table.routes],
+            "routes": [
+                {**describe_route(table, route, now), "pinned": _pin(gateway, route.id)}
+                for route in table.routes
+            ],
         }
 
     @app.get(f"{PREFIX}/api/status", dependencies=[admin], tags=["status"])
     async def status() -> dict[str, Any]:
         table = gateway.tables.table
         last = gateway.reloader.last
+        cutover_upstreams = gateway.cutover.upstream_state()
         return {
             "table": {
                 "file": table.source,
@@ -113,7 +125,15 @@ def build_admin(gateway: Gateway) -> FastAPI:
                 "timezone": table.timezone,
                 "next_flip": _iso(table.board.next_flip),
             },
-            "upstreams": {name: {"url": up.url, "health": up.health} for name, up in table.upstreams.items()},
+            "upstreams": {
+                name: {
+                    "url": up.url,
+                    "health": up.health,
+                    "breaker": cutover_upstreams.get(name, {}).get("breaker"),
+                    "health_check": cutover_upstreams.get(name, {}).get("health"),
+                }
+                for name, up in table.upstreams.items()
+            },
             "last_reload": last.as_dict() if last else None,
             "route_headers": gateway.settings.route_headers,
         }

@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway.admin import PREFIX, build_admin
 from gateway.compiler import CompiledTable
+from gateway.cutover import Cutover
 from gateway.hooks import ExchangeHooks
 from gateway.loader import load_table
 from gateway.logs import buffered_logger, configure_logging, get_logger
@@ -45,6 +46,8 @@ class Gateway:
         self.tables = TableRef(table or load_table(self.settings.routing_file, clock=clock))
         self.metrics.routes.set(len(self.tables.table.routes))
         self.pool = UpstreamPool()
+        #: Rollout decisions, shadow, fallback, breaker, guard: consulted by the proxy per request.
+        self.cutover = Cutover.from_settings(self.settings, clock=clock)
         self.proxy = Proxy(
             tables=self.tables,
             pool=self.pool,
@@ -52,8 +55,8 @@ class Gateway:
             metrics=self.metrics,
             logger=self.log,
             access_logger=self.access_log,
-            decider=decider,
-            hooks=hooks,
+            decider=decider or self.cutover,
+            hooks=hooks or self.cutover,
         )
         self.reloader = Reloader(
             path=self.settings.routing_file,
@@ -67,6 +70,7 @@ class Gateway:
         #: starts its health checks here); more admin routes go through ``self.admin.include_router``.
         self.on_startup: list[Callable[[], Awaitable[None]]] = []
         self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
+        self.cutover.attach(self)
         self._watcher: asyncio.Task[None] | None = None
         self._drainer: asyncio.Task[None] | None = None
 

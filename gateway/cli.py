@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from gateway import cutover_cli
 from gateway.config import parse_phase_start
 from gateway.errors import ConfigError
 from gateway.loader import load_table
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("path")
     explain.add_argument("--at", help="ISO date-time or ISO week (2026-W50) to evaluate the rollout at")
     explain.add_argument("--json", action="store_true", help="print JSON")
+    cutover_cli.add_commands(commands, "$GATEWAY_ROUTING_FILE or routing.yaml")
     return parser
 
 
@@ -166,6 +168,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cutover_command(args: argparse.Namespace, out: TextIO) -> int:
+    from gateway.settings import GatewaySettings
+
+    settings = GatewaySettings()
+    token = settings.admin_token.get_secret_value() if settings.admin_token is not None else None
+    if args.command == "plan":
+        return cutover_cli.cmd_plan(args, args.file or _config_default(), out)
+    path = args.config or _config_default()
+    if args.command == "coverage":
+        return cutover_cli.cmd_coverage(args, path, settings.legacy_app, token, out)
+    return cutover_cli.cmd_scaffold(args, path, settings.legacy_app, out)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     out = out or sys.stdout
@@ -173,4 +188,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return cmd_check(args, out)
     if args.command == "explain":
         return cmd_explain(args, out)
+    if args.command in ("plan", "coverage", "scaffold"):
+        return _cutover_command(args, out)
     return cmd_serve(args)

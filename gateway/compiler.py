@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.config import Guard, Mode, Route, RoutingTable, Shadow, Timeouts
 from gateway.errors import ConfigError, ConfigIssue
+from gateway.groups import check_groups
 from gateway.matcher import AmbiguousRoute, Matcher, Template, TemplateError, parse_template
 from gateway.paths import UnsafePath, split_path
 from gateway.rollout import (
@@ -70,6 +71,7 @@ class CompiledRoute:
     guard: Guard | None
     shadow: Shadow | None
     line: int | None = None
+    group: str | None = None
 
     def allows(self, method: str) -> bool:
         return self.methods is None or method in self.methods
@@ -249,6 +251,8 @@ def compile_table(
     matcher: Matcher[CompiledRoute] = Matcher()
     compiled: list[CompiledRoute] = []
     seen: set[str] = set()
+    groups: dict[str, list[tuple[str, tuple[PhaseSpec, ...]]]] = {}
+    group_where: dict[str, str] = {}
     for position, route in enumerate(table.routes):
         where = f"route#{position}"
         if route.id in seen:
@@ -298,13 +302,19 @@ def compile_table(
             guard=route.guard,
             shadow=route.shadow,
             line=lines.get(where),
+            group=route.group,
         )
+        if route.group is not None:
+            groups.setdefault(route.group, []).append((route.id, schedule))
+            group_where[route.id] = where
         try:
             matcher.add(route.id, template, methods, entry)
         except AmbiguousRoute as exc:
             problem(route.id, str(exc), where)
             continue
         compiled.append(entry)
+    for route_id, message in check_groups(groups):
+        problem(route_id, message, group_where[route_id])
     if issues:
         raise ConfigError(issues)
     upstreams = {name: _compile_upstream(name, up) for name, up in table.upstreams.items()}

@@ -175,6 +175,9 @@ class Route(_Model):
     fallback: str | None = None
     guard: Guard | None = None
     shadow: Shadow | None = None
+    #: Routes of one group must be answered by the same side at every instant (shared state the
+    #: gateway cannot see, e.g. legacy's per-process settings cache); checked at load.
+    group: str | None = None
 
     @field_validator("id")
     @classmethod

@@ -38,7 +38,9 @@ from gateway.rollout import Decision, PhaseSpec, phase_at
 from gateway.shadow import DiffStore, ShadowJob, ShadowMirror, mirror_headers
 
 if TYPE_CHECKING:
+    from gateway.app import Gateway
     from gateway.compiler import CompiledRoute, CompiledTable
+    from gateway.settings import GatewaySettings
     from gateway.types import Clock, Scope
 
 log = structlog.get_logger("gateway.cutover")
@@ -184,6 +186,40 @@ class Cutover(ExchangeHooks):
         self._tasks: set[asyncio.Task[Any]] = set()
         self.fallbacks: dict[str, int] = {}
         self.started = False
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings, *, clock: Clock = time.time) -> Cutover:
+        token = settings.admin_token.get_secret_value() if settings.admin_token is not None else None
+        return cls(
+            clock=clock,
+            admin_token=token,
+            trusted=tuple(str(net) for net in settings.override_networks),
+            state_dir=settings.state_dir,
+            diff_jsonl=settings.diff_log,
+            shadow_queue=settings.shadow_queue,
+            shadow_workers=settings.shadow_workers,
+            health_interval=settings.health_interval,
+            breaker_threshold=settings.breaker_failures,
+            breaker_reset=settings.breaker_reset,
+        )
+
+    def attach(self, gateway: Gateway) -> None:
+        """Hook into a gateway: reload history, start/stop with it, admin endpoints and dashboard."""
+        from gateway.dashboard import build_router
+
+        reloader = gateway.reloader
+
+        def swapped(old: CompiledTable, new: CompiledTable) -> None:
+            self.on_swap(old, new, source=reloader.last.trigger if reloader.last is not None else "reload")
+
+        async def started() -> None:
+            await self.start(gateway.tables.table)
+
+        reloader.listeners.append(swapped)
+        reloader.failure_listeners.append(self.on_reload_failed)
+        gateway.on_startup.append(started)
+        gateway.on_shutdown.append(self.aclose)
+        gateway.admin.include_router(build_router(gateway, gateway.admin.state.require_admin))
 
     # -- lifecycle --------------------------------------------------------------------------
 

@@ -44,7 +44,25 @@ class GatewaySettings(BaseSettings):
     #: On SIGTERM, in-flight requests get this many seconds to finish before their connections close.
     shutdown_timeout: float = Field(30.0, gt=0)
 
-    @field_validator("trusted_proxies", mode="before")
+    # -- cutover machinery (shadow, canary, fallback, breaker, guard) --
+    #: Where guard pins are kept across restarts (``pins.json``); None keeps them in memory only.
+    state_dir: Path | None = Path("var/gateway")
+    #: Also append every shadow diff to this JSONL file.
+    diff_log: Path | None = None
+    #: Mirrored requests waiting for the target beyond this are dropped (and counted).
+    shadow_queue: int = Field(1000, ge=1)
+    shadow_workers: int = Field(4, ge=1)
+    #: Seconds between two active health checks of an upstream with a ``health`` path.
+    health_interval: float = Field(5.0, gt=0)
+    #: Consecutive failures that open an upstream's circuit breaker, and seconds before a probe.
+    breaker_failures: int = Field(5, ge=1)
+    breaker_reset: float = Field(10.0, gt=0)
+    #: Clients allowed to force a side with ``X-Figway-Target`` without the admin token.
+    override_networks: Annotated[tuple[Network, ...], NoDecode] = ()
+    #: The legacy app factory whose url_map ``python -m gateway coverage|scaffold`` read (in a child process).
+    legacy_app: str = "legacy_flask.app:create_app"
+
+    @field_validator("trusted_proxies", "override_networks", mode="before")
     @classmethod
     def _split_networks(cls, value: object) -> object:
         if isinstance(value, str):
