@@ -23,6 +23,7 @@ import httpx
 import yaml
 
 from gateway.compiler import CompiledTable
+from gateway.config import parse_phase_start
 from gateway.errors import ConfigError
 from gateway.inventory import (
     DEFAULT_APP_FACTORY,
@@ -40,7 +41,7 @@ from gateway.inventory import (
 from gateway.loader import load_table, parse_table
 from gateway.paths import UnsafePath, split_path
 from gateway.plan import build_calendar, format_calendar, iso_week_label
-from gateway.rollout import phase_at
+from gateway.rollout import phase_at, phase_instant
 
 REQUESTS_METRIC = "figway_requests_total"
 
@@ -54,7 +55,7 @@ def add_commands(commands: Any, config_default: str) -> None:
     cov = commands.add_parser("coverage", help="legacy endpoints against the routing table")
     cov.add_argument("--config", help=f"routing table (default: {config_default})")
     _endpoint_source(cov)
-    cov.add_argument("--at", help="ISO date-time to evaluate the rollout at (default: now)")
+    cov.add_argument("--at", help="ISO date-time or ISO week to evaluate the rollout at (default: now)")
     cov.add_argument("--metrics", help="a running gateway's metrics URL, for totals by traffic")
     cov.add_argument("--gateway", help="a running gateway's base URL: pinned routes come from its admin API")
     cov.add_argument("--token", help="admin token for --metrics/--gateway (default: $GATEWAY_ADMIN_TOKEN)")
@@ -146,7 +147,12 @@ def cmd_coverage(
     except InventoryError as exc:
         print(f"coverage: {exc}", file=sys.stderr)
         return 1
-    at = time.time() if args.at is None else datetime.fromisoformat(args.at).timestamp()
+    try:
+        zone = ZoneInfo(table.timezone)
+        at = time.time() if args.at is None else phase_instant(parse_phase_start(args.at), zone)
+    except ValueError as exc:
+        print(f"--at: {exc}", file=sys.stderr)
+        return 2
     token = args.token or token
     pinned: set[str] = set()
     traffic: dict[str, float] | None = None
