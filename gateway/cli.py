@@ -164,6 +164,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=False,  # X-Forwarded-* are handled by the gateway (trusted_proxies)
         h11_max_incomplete_event_size=settings.max_header_bytes,
         log_level=settings.log_level,
+        # SIGTERM: stop accepting, let in-flight requests finish for this long, then close (pools too).
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
     return 0
 

@@ -36,6 +36,7 @@ from gateway.history import ChangeHistory, RouteSnapshot
 from gateway.hooks import Answer, ExchangeHooks
 from gateway.rollout import Decision, PhaseSpec, phase_at
 from gateway.shadow import DiffStore, ShadowJob, ShadowMirror, mirror_headers
+from gateway.state import PinSharing, build_pin_store
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
@@ -170,6 +171,7 @@ class Cutover(ExchangeHooks):
                 JsonFilePinStore(state_dir / "pins.json") if state_dir is not None else MemoryPinStore()
             )
         self.pins = Pins(pin_store)
+        self.pin_sharing = PinSharing(pin_store)
         self.breakers = Breakers(
             failure_threshold=breaker_threshold, reset_after=breaker_reset, clock=monotonic
         )
@@ -195,6 +197,12 @@ class Cutover(ExchangeHooks):
             admin_token=token,
             trusted=tuple(str(net) for net in settings.override_networks),
             state_dir=settings.state_dir,
+            # With REDIS_URL every worker and replica shares the pins (gateway.state).
+            pin_store=(
+                build_pin_store(redis_url=settings.redis_url.get_secret_value())
+                if settings.redis_url is not None
+                else None
+            ),
             diff_jsonl=settings.diff_log,
             shadow_queue=settings.shadow_queue,
             shadow_workers=settings.shadow_workers,
@@ -230,6 +238,7 @@ class Cutover(ExchangeHooks):
         self.history.record({}, snapshot_table(table, self.clock()), source="start", table_hash=table.sha256)
         self.mirror.start()
         self._restart_health(table)
+        self.pin_sharing.start(self.pins)
         self.started = True
 
     async def aclose(self) -> None:
@@ -239,6 +248,7 @@ class Cutover(ExchangeHooks):
             await self.health.aclose()
             self.health = None
         await self.mirror.aclose()
+        await self.pin_sharing.aclose()
 
     def _adopt(self, table: CompiledTable) -> None:
         self._routes = {route.id: route for route in table.routes}

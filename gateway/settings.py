@@ -42,7 +42,7 @@ class GatewaySettings(BaseSettings):
     #: Unset: pins live in this host's state directory. Read from ``GATEWAY_REDIS_URL`` or ``REDIS_URL``.
     redis_url: SecretStr | None = Field(None, validation_alias=AliasChoices("GATEWAY_REDIS_URL", "REDIS_URL"))
     #: On SIGTERM, in-flight requests get this many seconds to finish before their connections close.
-    shutdown_timeout: float = Field(30.0, gt=0)
+    shutdown_timeout: int = Field(30, ge=1)
 
     # -- cutover machinery (shadow, canary, fallback, breaker, guard) --
     #: Where guard pins are kept across restarts (``pins.json``); None keeps them in memory only.

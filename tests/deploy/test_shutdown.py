@@ -29,6 +29,7 @@ from tests.support.servers import ROOT, free_port, uvicorn_thread, wait_for_port
 
 CHUNKS = 50
 CHUNK = b"x" * 1000
+CHUNK_TOTAL = CHUNKS * len(CHUNK)
 
 
 def refused(port: int) -> bool:
@@ -169,3 +170,34 @@ def test_services_sigterm_lets_the_in_flight_request_finish(tmp_path: Path) -> N
     assert isinstance(body, dict)
     assert body["load"]["available"] is True, json.dumps(body)
     assert "Application shutdown complete" in (tmp_path / "services.log").read_text()
+
+
+def test_gateway_shutdown_is_bounded_by_shutdown_timeout(tmp_path: Path) -> None:
+    upstream = SlowUpstream()  # the gate never opens: the request would hang forever
+    with uvicorn_thread(upstream.app()) as backend:
+        routing = tmp_path / "routing.yaml"
+        routing.write_text(
+            f"version: 1\nupstreams:\n  legacy: {{url: '{backend.url}'}}\ndefault: legacy\nroutes: []\n"
+        )
+        port = free_port()
+        args = [sys.executable, "-m", "gateway", "serve", "--config", str(routing), "--port", str(port)]
+        env = {"GATEWAY_WATCH": "false", "GATEWAY_SHUTDOWN_TIMEOUT": "1", "GATEWAY_LOG_FORMAT": "console"}
+        result: dict[str, object] = {}
+
+        def fetch() -> None:
+            try:
+                with httpx.stream("GET", f"http://127.0.0.1:{port}/slow", timeout=60) as answer:
+                    result["body"] = answer.read()
+            except httpx.HTTPError as exc:
+                result["error"] = type(exc).__name__
+
+        with program(args, port, env, tmp_path / "gateway.log") as proc:
+            client = threading.Thread(target=fetch)
+            client.start()
+            assert upstream.entered.wait(30)
+            proc.send_signal(signal.SIGTERM)
+            # Exits although the request never finishes; the client sees a cut-off answer.
+            assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+            client.join(30)
+        upstream.gate.set()
+    assert "error" in result or len(result.get("body", b"")) < CHUNK_TOTAL  # type: ignore[arg-type]
