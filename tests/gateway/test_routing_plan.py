@@ -20,7 +20,12 @@ def test_check_plan_and_coverage_run_clean_on_the_real_table() -> None:
     assert main(["plan", str(ROUTING), "--json"], out) == 0
     weeks = json.loads(out.getvalue())["weeks"]
     assert weeks[0]["week"] == "2026-W49"
-    assert {f["route"] for f in weeks[0]["flips"]} == {"settings-read", "settings-list"}
+    assert {(f["route"], f["to"]) for f in weeks[0]["flips"]} == {
+        ("settings-read", "live"),
+        ("settings-list", "live"),
+        ("settings-write", "live"),
+        ("settings-bulk", "live"),
+    }
     order = [f["route"].split("-")[0] for w in weeks for f in w["flips"]]
     first = {
         area: order.index(area) for area in ("settings", "videos", "artists", "playlists", "auth", "health")
@@ -45,7 +50,7 @@ def test_every_rolled_out_route_has_a_fallback_and_reads_go_through_shadow() -> 
     for route in routes:
         modes = [phase["mode"] for phase in route["rollout"]]
         assert modes[-1] == "live"
-        if set(route["methods"]) <= {"GET", "HEAD"}:
+        if set(route["methods"]) <= {"GET", "HEAD"} and route.get("group") != "settings":
             assert modes[0] == "shadow", route["id"]
 
 
@@ -53,7 +58,7 @@ def test_settings_reads_and_writes_cannot_be_split_between_sides(tmp_path: Path)
     text = ROUTING.read_text()
     needle = "  - id: settings-write\n"
     head, tail = text.split(needle)
-    tail = tail.replace("      - {from: 2026-W50, mode: live}", "      - {from: 2026-W51, mode: live}", 1)
+    tail = tail.replace("      - {from: 2026-W49, mode: live}", "      - {from: 2026-W51, mode: live}", 1)
     broken = tmp_path / "routing.yaml"
     broken.write_text(head + needle + tail)
     out = io.StringIO()
