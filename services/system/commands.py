@@ -154,7 +154,7 @@ class CommandRunner:
             await _kill_group(child)
             return self._finish(
                 argv, "timeout", None, out.text(), err.text(), started,
-                truncated=bool(out.dropped or err.dropped), error=f"{name}: timed out after {time_limit:g}s",
+                dropped=out.dropped + err.dropped, error=f"{name}: timed out after {time_limit:g}s",
             )  # fmt: skip
         except BaseException:  # cancelled: the caller went away, the command must not outlive it
             await _kill_group(child)
@@ -166,8 +166,8 @@ class CommandRunner:
         status: Status = "ok" if code == 0 else "failed"
         text_out, text_err = out.text(), err.text()
         error = None if code == 0 else (text_err.strip() or text_out.strip() or f"exit {code}")
-        truncated = bool(out.dropped or err.dropped)
-        return self._finish(argv, status, code, text_out, text_err, started, truncated=truncated, error=error)
+        dropped = out.dropped + err.dropped
+        return self._finish(argv, status, code, text_out, text_err, started, dropped=dropped, error=error)
 
     def _finish(
         self,
@@ -178,7 +178,7 @@ class CommandRunner:
         stderr: str,
         started: float,
         *,
-        truncated: bool = False,
+        dropped: int = 0,
         error: str | None = None,
     ) -> CommandResult:
         duration = time.monotonic() - started
@@ -198,9 +198,10 @@ class CommandRunner:
             duration_ms=round(duration * 1000, 1),
             stdout_bytes=len(stdout),
             stderr_bytes=len(stderr),
-            truncated=truncated,
+            truncated=dropped > 0,
+            dropped_bytes=dropped,
         )
-        return CommandResult(argv, status, returncode, stdout, stderr, duration, truncated, error)
+        return CommandResult(argv, status, returncode, stdout, stderr, duration, dropped > 0, error)
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

@@ -71,9 +71,12 @@ async def test_cancelling_the_caller_kills_the_command(tmp_path: Path) -> None:
 
 
 async def test_output_is_capped_and_the_rest_drained() -> None:
-    result = await runner(max_output=1000).run(
-        ["sh", "-c", "head -c 300000 /dev/zero | tr '\\0' a; echo err >&2"]
-    )
+    with capture_logs() as logs:
+        result = await runner(max_output=1000).run(
+            ["sh", "-c", "head -c 300000 /dev/zero | tr '\\0' a; echo err >&2"]
+        )
+    event = next(e for e in logs if e["event"] == "system.command")
+    assert (event["stdout_bytes"], event["dropped_bytes"], event["truncated"]) == (1000, 299_000, True)
     assert result.status == "ok" and result.returncode == 0
     assert result.stdout == "a" * 1000 and result.truncated is True
     assert result.stderr == "err\n"
