@@ -279,3 +279,49 @@ def test_reload_records_change_history(sqlite_url: str, tmp_path: Path) -> None:
         ("added", "items-create", "/api/items [POST] live"),
     }
     assert start["source"] == "start"
+
+
+def test_coverage_by_traffic_share_from_a_running_gateway(sqlite_url: str, tmp_path: Path) -> None:
+    import argparse
+    import io
+    import json
+
+    from gateway import cutover_cli
+
+    clock = Clock(utc(2026, 12, 22))
+    endpoints = tmp_path / "endpoints.json"
+    endpoints.write_text(
+        json.dumps(
+            [{"rule": "/api/items", "methods": ["GET", "POST"]}, {"rule": "/other", "methods": ["GET"]}]
+        )
+    )
+    with (
+        sides(sqlite_url) as (legacy, target, lsrv, tsrv),
+        gateway_server(tmp_path, table(lsrv.url, tsrv.url, READS + WRITES), clock) as (gw, _),
+        httpx.Client() as client,
+    ):
+        for _ in range(6):
+            client.get(f"{gw.url}/api/items")
+        for _ in range(2):
+            client.post(f"{gw.url}/api/items", json={})
+        client.get(f"{gw.url}/other")
+        client.post(f"{gw.url}/_gateway/api/routes/items-write/pin", headers=ADMIN)
+        parser = argparse.ArgumentParser()
+        cutover_cli.add_commands(parser.add_subparsers(dest="command"), "routing.yaml")
+        args = parser.parse_args(
+            ["coverage", "--endpoints", str(endpoints), "--metrics", f"{gw.url}/_gateway/metrics"]
+            + ["--gateway", gw.url, "--at", "2026-W52", "--json"]
+        )
+        out = io.StringIO()
+        assert cutover_cli.cmd_coverage(args, str(tmp_path / "routing.yaml"), "x", "admin-secret", out) == 0
+        unauthorised = io.StringIO()
+        assert cutover_cli.cmd_coverage(args, str(tmp_path / "routing.yaml"), "x", "wrong", unauthorised) == 1
+    report = json.loads(out.getvalue())
+    states = {(e["method"], e["rule"]): e["state"] for e in report["endpoints"]}
+    assert states == {
+        ("GET", "/api/items"): "live",
+        ("POST", "/api/items"): "pinned back",
+        ("GET", "/other"): "not migrated",
+    }
+    traffic = report["totals"]["traffic"]
+    assert traffic["live"] == 6 / 9 and traffic["pinned back"] == 2 / 9 and traffic["not migrated"] == 1 / 9
