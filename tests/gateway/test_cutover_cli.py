@@ -144,3 +144,39 @@ def test_scaffold_refuses_nothing_matched_and_unappendable_tables(
     before = dup.read_text()
     assert cutover_cli.cmd_scaffold(args, str(dup), "x", io.StringIO()) == 1
     assert dup.read_text() == before
+
+
+def test_coverage_refuses_a_bad_instant_and_an_unreachable_gateway(files: tuple[Path, Path]) -> None:
+    from tests.support.servers import free_port
+
+    table, endpoints = files
+    args = _parse("coverage", "--endpoints", str(endpoints), "--at", "someday")
+    assert cutover_cli.cmd_coverage(args, str(table), "x", None, io.StringIO()) == 2
+    down = f"http://127.0.0.1:{free_port()}"
+    args = _parse("coverage", "--endpoints", str(endpoints), "--gateway", down)
+    assert cutover_cli.cmd_coverage(args, str(table), "x", None, io.StringIO()) == 1
+    out = io.StringIO()
+    assert (
+        cutover_cli.cmd_coverage(
+            _parse("coverage", "--endpoints", str(endpoints)), str(table), "x", None, out
+        )
+        == 0
+    )
+    assert "legacy endpoints:" in out.getvalue()
+    bad_table = table.parent / "bad.yaml"
+    bad_table.write_text("version: 1\n")
+    assert cutover_cli.cmd_coverage(args, str(bad_table), "x", None, io.StringIO()) == 1
+
+
+def test_scaffold_refuses_a_file_that_is_not_a_table(files: tuple[Path, Path], tmp_path: Path) -> None:
+    _, endpoints = files
+    args = _parse("scaffold", "videos.*", "--endpoints", str(endpoints), "--write")
+    scalar = tmp_path / "scalar.yaml"
+    scalar.write_text("just text\n")
+    assert cutover_cli.cmd_scaffold(args, str(scalar), "x", io.StringIO()) == 1
+    missing = _parse("scaffold", "videos.*", "--endpoints", str(tmp_path / "none.json"))
+    assert cutover_cli.cmd_scaffold(missing, str(tmp_path / "new.yaml"), "x", io.StringIO()) == 1
+    out = io.StringIO()
+    fresh = _parse("scaffold", "videos.*", "--endpoints", str(endpoints))
+    assert cutover_cli.cmd_scaffold(fresh, str(tmp_path / "new.yaml"), "x", out) == 0
+    assert "mode: legacy" in out.getvalue() and "mode: shadow" in out.getvalue()
