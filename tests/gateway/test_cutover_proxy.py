@@ -112,6 +112,9 @@ def test_shadow_diff_and_noise_suppression(sqlite_url: str, tmp_path: Path) -> N
             client.get(f"{gw.url}/api/items")
             _wait(lambda: gateway.cutover.diffs.route("items").compared == 2, "the second comparison")
             data = client.get(f"{gw.url}/_gateway/api/diffs?route=items", headers=ADMIN).json()
+            metrics = client.get(f"{gw.url}/_gateway/metrics", headers=ADMIN).text
+    assert 'figway_shadow_requests_total{result="different",route="items"} 1.0' in metrics
+    assert 'figway_shadow_requests_total{result="same",route="items"} 1.0' in metrics
     summary = data["routes"]["items"]
     assert summary["noise"] == ["body.generated"]
     assert (summary["compared"], summary["differing"], summary["diff_rate"]) == (2, 1, 0.5)
@@ -167,8 +170,13 @@ def test_safe_request_falls_back_on_5xx_and_timeout(sqlite_url: str, tmp_path: P
             assert answer.status_code == 200 and answer.headers["x-side"] == "legacy"
             target.sleep = 0
             assert client.get(f"{gw.url}/api/items").headers["x-side"] == "services"
+            metrics = client.get(f"{gw.url}/_gateway/metrics", headers=ADMIN).text
         assert (target.reads, legacy.reads) == (3, 2)
         assert gateway.cutover.fallbacks["items"] == 2
+        assert 'figway_fallbacks_total{route="items"} 2.0' in metrics
+        assert 'figway_cutover_side_requests_total{route="items",side="target"} 3.0' in metrics
+        assert 'figway_cutover_side_errors_total{route="items",side="target"} 2.0' in metrics
+        assert 'figway_breaker_open{upstream="services"} 0.0' in metrics
 
 
 def test_open_breaker_sends_requests_to_legacy_without_trying(sqlite_url: str, tmp_path: Path) -> None:
@@ -245,6 +253,8 @@ def test_guard_pins_the_route_across_restarts_until_released(sqlite_url: str, tm
             assert pinned["pinned"]["by"] == "operator"
             assert client.get(f"{gw.url}/api/items").headers["x-side"] == "legacy"
             assert client.post(f"{gw.url}/_gateway/api/routes/nope/pin", headers=ADMIN).status_code == 404
+            metrics = client.get(f"{gw.url}/_gateway/metrics", headers=ADMIN).text
+            assert 'figway_route_pinned{route="items"} 1.0' in metrics
 
 
 def test_override_header_needs_the_admin_token(sqlite_url: str, tmp_path: Path) -> None:
