@@ -141,6 +141,11 @@ class OverridePolicy:
     def build(cls, admin_token: str | None, trusted: Iterable[str] = ()) -> OverridePolicy:
         return cls(admin_token or None, tuple(ipaddress.ip_network(net, strict=False) for net in trusted))
 
+    @property
+    def active(self) -> bool:
+        """False when nobody may override: the header need not even be looked for."""
+        return bool(self.admin_token or self.trusted)
+
     def _is_trusted(self, client_host: str | None) -> bool:
         if not self.trusted or not client_host:
             return False

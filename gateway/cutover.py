@@ -49,6 +49,7 @@ log = structlog.get_logger("gateway.cutover")
 STATS_WINDOW = 300.0
 """Seconds of per-side statistics shown on the dashboard."""
 SHADOW_METHODS = frozenset({"GET", "HEAD"})
+DECISION_CACHE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,7 @@ class Cutover(ExchangeHooks):
         self._routes: dict[str, CompiledRoute] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.fallbacks: dict[str, int] = {}
+        self._decisions: dict[tuple[Any, ...], CutoverDecision] = {}
         self.started = False
 
     @classmethod
@@ -313,19 +315,59 @@ class Cutover(ExchangeHooks):
 
     # -- per request ------------------------------------------------------------------------
 
-    def decide(self, route: CompiledRoute, phase: PhaseSpec, scope: Scope) -> Decision:
-        mode = phase.mode
-        if not is_rollout(route):
-            # a plain `to` route: the core's behaviour (no sides to choose between)
-            return CutoverDecision(route.id, mode, route.target, phase, route.fallback, side=Side.TARGET)
-        if route.id in self.pins.all():
-            return CutoverDecision(
-                route.id, mode, route.legacy, phase, None, side=Side.LEGACY, why="pinned", pinned=True
+    def _decision(
+        self,
+        route: CompiledRoute,
+        phase: PhaseSpec,
+        upstream: str,
+        alternate: str | None,
+        side: Side,
+        *,
+        shadow: bool = False,
+        why: str = "",
+        pinned: bool = False,
+    ) -> CutoverDecision:
+        # Decisions are immutable and few: reuse them (building a frozen dataclass costs ~2 us).
+        key = (
+            route.id,
+            upstream,
+            alternate,
+            phase.start,
+            phase.mode,
+            phase.percent,
+            side,
+            shadow,
+            why,
+            pinned,
+        )
+        decision = self._decisions.get(key)
+        if decision is None:
+            if len(self._decisions) >= DECISION_CACHE:
+                self._decisions.clear()
+            decision = self._decisions[key] = CutoverDecision(
+                route.id,
+                phase.mode,
+                upstream,
+                phase,
+                alternate,
+                side=side,
+                shadow=shadow,
+                why=why,
+                pinned=pinned,
             )
+        return decision
+
+    def decide(self, route: CompiledRoute, phase: PhaseSpec, scope: Scope) -> Decision:
+        if route.target == route.legacy:
+            # a plain `to` route: the core's behaviour (no sides to choose between)
+            return self._decision(route, phase, route.target, route.fallback, Side.TARGET)
+        if route.id in self.pins.all():
+            return self._decision(route, phase, route.legacy, None, Side.LEGACY, why="pinned", pinned=True)
+        mode = phase.mode
         headers = scope.get("headers", ())
         client = scope.get("client")
         host = client[0] if client else None
-        side = self.override.forced_side(headers, host)
+        side = self.override.forced_side(headers, host) if self.override.active else None
         why = "override" if side is not None else ""
         if side is None:
             if mode == "live":
@@ -337,25 +379,13 @@ class Cutover(ExchangeHooks):
                 side = Side.LEGACY
         if side is Side.TARGET:
             if not self.breakers.get(route.target).allow():
-                return CutoverDecision(
-                    route.id, mode, route.legacy, phase, None, side=Side.LEGACY, why="breaker open"
-                )
-            return CutoverDecision(
-                route.id, mode, route.target, phase, route.fallback, side=Side.TARGET, why=why
-            )
+                return self._decision(route, phase, route.legacy, None, Side.LEGACY, why="breaker open")
+            return self._decision(route, phase, route.target, route.fallback, Side.TARGET, why=why)
         shadow = mode == "shadow" and scope.get("method") in SHADOW_METHODS and why != "override"
         if shadow and route.shadow is not None and route.shadow.percent < 100:
             shadow = random.random() * 100 < route.shadow.percent
-        return CutoverDecision(
-            route.id,
-            mode,
-            route.legacy,
-            phase,
-            route.target if shadow else None,
-            side=Side.LEGACY,
-            shadow=shadow,
-            why=why,
-        )
+        alternate = route.target if shadow else None
+        return self._decision(route, phase, route.legacy, alternate, Side.LEGACY, shadow=shadow, why=why)
 
     def observe(
         self,
