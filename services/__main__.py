@@ -42,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers=args.workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        # uvicorn trusts 127.0.0.1 by default; the services' own TRUSTED_PROXIES must be the one rule.
+        forwarded_allow_ips=",".join(settings.trusted_proxies),
         access_log=not args.no_access_log,
     )
     return 0
