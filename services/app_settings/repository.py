@@ -38,6 +38,13 @@ class SettingRepository(Repository[Setting]):
             value = to_stored(raw)
             row = existing.get(key)
             if row is None:
+                # The database's collation decides which keys are equal (MariaDB's ignores case,
+                # accents and trailing spaces): a key the dict missed may still be stored. Ask, as
+                # legacy's per-key query does, after flushing this call's own inserts; otherwise the
+                # INSERT breaks the unique key and the client gets a 500 where legacy updated the row.
+                await self.session.flush()
+                row = await self.get_by_key(key=key)
+            if row is None:
                 row = Setting(key=key, value=value, description=descriptions.get(key))
                 self.session.add(row)
                 existing[key] = row
