@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from services.app_settings.cache import SettingsCache
+from services.auth import audit
 from services.auth.access import INSUFFICIENT_BODY, access_rule
 from services.auth.current_user import AUTH_REQUIRED_BODY, Principal, PrincipalDep
 from services.db import SessionDep
@@ -143,11 +144,18 @@ async def restart(
     request: Request, session: SessionDep, principal: Principal = ADMIN_REQUIRED
 ) -> JSONResponse:
     argv, reason = await restart_command(request, session)
+    user, ip = principal.user, request.client.host if request.client else None
     if argv is None:
         log.warning("admin.restart_refused", user=principal.user.username, reason=reason)
+        await audit.record(
+            session, "admin_restart_refused", user_id=user.id, username=user.username, ip=ip, reason=reason
+        )
         return JSONResponse({"success": False, "error": reason}, status_code=400)
     settings: Settings = request.app.state.settings
     log.info("admin.restart_requested", user=principal.user.username, argv=argv)
+    await audit.record(  # the audit trail: a row, next to the auth events
+        session, "admin_restart", user_id=user.id, username=user.username, ip=ip, argv=argv
+    )
     task = asyncio.create_task(
         _restart_later(command_runner(request), argv, settings.restart_delay, principal.user.username)
     )

@@ -142,6 +142,12 @@ def test_restart_runs_in_the_background_and_is_audited(serve: Any, seeded: str, 
     assert requested["user"] == "admin" and requested["argv"] == [str(script)]
     finished = next(e for e in logs if e["event"] == "admin.restart_finished")
     assert finished["status"] == "ok"
+    engine = create_engine(seeded)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT event, username, detail FROM auth_audit_log")).all()
+    engine.dispose()
+    assert [(r[0], r[1]) for r in rows] == [("admin_restart", "admin")]
+    assert str(script) in str(rows[0][2])
 
 
 def test_tail_reads_only_the_end_of_a_large_file(tmp_path: Path) -> None:
