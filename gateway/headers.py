@@ -22,6 +22,10 @@ HOP_BY_HOP = frozenset(
         b"expect",
     }
 )
+#: Meant for the gateway only (the admin token that allows X-Figway-Target): never forwarded.
+GATEWAY_ONLY = frozenset({b"x-figway-token"})
+#: Request headers that never reach an upstream.
+UPSTREAM_DROP = HOP_BY_HOP | GATEWAY_ONLY
 #: Set by the gateway itself on the way in.
 FORWARDED = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"})
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:@/+=-]{1,200}$")

@@ -33,7 +33,7 @@ from gateway.errors import (
 )
 from gateway.headers import (
     FORWARDED,
-    HOP_BY_HOP,
+    UPSTREAM_DROP,
     connection_tokens,
     new_request_id,
     response_headers,
@@ -197,7 +197,7 @@ class Proxy:
     ) -> tuple[list[tuple[bytes, bytes]], int, int | None, bool]:
         """Headers for the upstream, plus header bytes, declared Content-Length and chunked flag."""
         raw: list[tuple[bytes, bytes]] = scope["headers"]
-        drop = HOP_BY_HOP
+        drop = UPSTREAM_DROP
         size = 0
         chunked = False
         for name, value in raw:

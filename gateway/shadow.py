@@ -49,6 +49,7 @@ _NOT_MIRRORED = frozenset(
         "host",
         "content-length",
         "expect",
+        "x-figway-token",
     }
 )
 

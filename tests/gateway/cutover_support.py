@@ -62,6 +62,7 @@ class Side:
     gate: threading.Event | None = None
     entered: threading.Event = field(default_factory=threading.Event)
     counter: Any = field(default_factory=itertools.count)
+    last_headers: dict[str, str] = field(default_factory=dict)
 
     def rows(self) -> int:
         with self.engine.connect() as conn:
@@ -80,6 +81,7 @@ class Side:
                     await asyncio.sleep(self.write_sleep)
                 return JSONResponse({"created": True, "side": self.name}, status_code=self.write_status)
             self.reads += 1
+            self.last_headers = dict(request.headers)
             if request.headers.get("x-figway-shadow") == "1":
                 self.shadow_reads += 1
             if self.gate is not None:

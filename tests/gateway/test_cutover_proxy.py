@@ -267,6 +267,8 @@ def test_override_header_needs_the_admin_token(sqlite_url: str, tmp_path: Path) 
         assert _upstream(client, f"{gw.url}/api/items", **{"X-Figway-Target": "target"}) == "legacy"
         forced = {"X-Figway-Target": "target", "X-Figway-Token": "admin-secret"}
         assert _upstream(client, f"{gw.url}/api/items", **forced) == "services"
+        assert target.last_headers["x-figway-target"] == "target"
+        assert "x-figway-token" not in target.last_headers  # the admin token never leaves the gateway
 
 
 def test_reload_records_change_history(sqlite_url: str, tmp_path: Path) -> None:
