@@ -499,8 +499,12 @@ class Cutover(ExchangeHooks):
     # -- for the admin API and the dashboard --------------------------------------------------
 
     async def pin(self, route_id: str, reason: str) -> bool:
-        if route_id not in self._routes:
+        """Pin a rolled-out route to its legacy side; False when there is no such route."""
+        route = self._routes.get(route_id)
+        if route is None:
             return False
+        if not is_rollout(route):
+            raise ValueError(f"route {route_id!r} is a plain `to` route: no legacy side to pin back to")
         await self.pins.pin(route_id, reason, fingerprint=self.fingerprints.get(route_id, ""), by="operator")
         return True
 

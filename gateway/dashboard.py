@@ -105,7 +105,11 @@ def build_router(gateway: GatewayLike, admin: Depends) -> APIRouter:
     @router.post(f"{PREFIX}/api/routes/{{route_id}}/pin", dependencies=[admin])
     async def pin(route_id: str, body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
         reason = str((body or {}).get("reason") or "pinned by an operator")
-        if not await gateway.cutover.pin(route_id, reason):
+        try:
+            found_route = await gateway.cutover.pin(route_id, reason)
+        except ValueError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        if not found_route:
             raise HTTPException(404, f"no route {route_id!r} in the active table")
         found = gateway.cutover.pins.get(route_id)
         return {"route": route_id, "pinned": found.as_json() if found else None}

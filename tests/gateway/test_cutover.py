@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from gateway.canary import Side
 from gateway.cutover import Cutover, CutoverDecision, snapshot_table
 from gateway.diff import Sample
@@ -125,6 +127,8 @@ async def test_override_breaker_and_pin_send_requests_to_legacy() -> None:
         cutover.breakers.get("services").record_success()
         assert await cutover.pin("videos", "operator says so")
         assert not await cutover.pin("nope", "x")
+        with pytest.raises(ValueError, match="plain `to` route"):
+            await cutover.pin("health", "x")
         pinned = _decide(cutover, table, _scope())
         assert (pinned.upstream, pinned.pinned) == ("legacy", True)
         assert cutover.route_state(table)[0]["pinned"]["reason"] == "operator says so"
