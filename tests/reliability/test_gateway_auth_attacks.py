@@ -30,19 +30,19 @@ from tests.support.servers import uvicorn_thread, wsgi_thread
 
 PASSWORD = "Figway-demo-1"
 SECRET = "gateway-attack-jwt-secret"
-ROUTES = f"""
+ROUTES = """
   - id: auth-services
-    path: /auth/{{rest:path}}
+    path: /auth/{rest:path}
     methods: [GET, POST, PUT, DELETE]
     to: services
   - id: playlists
-    path: /api/playlists/{{rest:path}}
+    path: /api/playlists/{rest:path}
     to: services
   - id: settings
-    path: /api/settings/{{key}}
+    path: /api/settings/{key}
     methods: [GET]
     target: services
-    rollout: [{{from: "2020-01-06T00:00:00", mode: canary, percent: 50}}]
+    rollout: [{from: "2020-01-06T00:00:00", mode: canary, percent: 50}]
 """
 
 
