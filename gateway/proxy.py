@@ -501,6 +501,10 @@ class Proxy:
                 total_ms=round(total * 1000, 3),
                 client=client[0] if client else None,
                 error=error_kind,
+                # the cutover outcome: which upstream failed before a fallback answered, and whether
+                # the request was mirrored to the target for a shadow diff
+                fallback_from=exchange.fell_back_from,
+                shadow=getattr(decision, "shadow", False),
             )
 
     def _watch(self, receive: Receive, exchange: _Exchange) -> None:
