@@ -271,6 +271,9 @@ class Cutover(ExchangeHooks):
         for name in table.upstreams:
             self.breakers.get(name)
         self.diffs.forget(set(self._routes))
+        # routes that left the table take their statistics with them
+        self.stats = {key: stats for key, stats in self.stats.items() if key[0] in self._routes}
+        self.fallbacks = {rid: n for rid, n in self.fallbacks.items() if rid in self._routes}
 
     def _restart_health(self, table: CompiledTable) -> None:
         targets = {

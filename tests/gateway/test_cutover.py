@@ -165,6 +165,10 @@ async def test_guard_breach_pins_route_and_reload_of_changed_route_releases() ->
         )
         board = cutover.scoreboard(changed)
         assert board["count"]["live"] == 1 and board["requests_on_target"] == 10
+        renamed = TABLE.split("  - id: health")[0].replace("id: videos", "id: videos2")
+        without = parse_table(renamed, clock=clock)
+        cutover.on_swap(changed, without)
+        assert cutover.stats == {}
     finally:
         await cutover.aclose()
 
