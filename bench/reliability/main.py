@@ -40,7 +40,7 @@ class Bounds:
 
 
 FULL = Bounds(60, 30, 200, 30, 60, 600, 60)
-QUICK = Bounds(12, 6, 60, 6, 0, 20, 4)
+QUICK = Bounds(12, 6, 60, 6, 0, 15, 3)
 
 
 def plan(bounds: Bounds, backends: list[str]) -> list[tuple[str, str, Callable[[str, Path], sc.Scenario]]]:

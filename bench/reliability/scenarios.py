@@ -511,6 +511,8 @@ def shadow_faults(database_url: str, workdir: Path, *, seconds: float, workers: 
             hanging = phase()
             after_hanging = shadow_summary()
             mirrored = httpx.post(f"{upstream.url}/_control", json={}, timeout=5).json()["requests"]
+            gateway.stop()
+            upstream.kill()  # its hung requests would hold a graceful shutdown for good
     phases = {"healthy": healthy, "failing (500)": failing, "hanging": hanging}
     from_legacy = all(
         o.headers.get("x-gateway-upstream") == "legacy" for p in phases.values() for o in p.outcomes if o.ok
