@@ -86,13 +86,14 @@ def run_scenario(name: str, backend: str, fn: Callable[[str, Path], sc.Scenario]
     return result
 
 
-def run_suites(workdir: Path) -> dict[str, dict[str, int]]:
+def run_suites(workdir: Path, *, examples: int) -> dict[str, dict[str, int]]:
     files = [path for path in SUITES.values() if (ROOT / path).exists()]
     junit = workdir / "suites.xml"
     subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", *files],
         cwd=ROOT,
         check=False,
+        env={**os.environ, "FIGWAY_FUZZ_EXAMPLES": str(examples)},
     )
     totals: dict[str, dict[str, int]] = {}
     if not junit.exists():
@@ -196,7 +197,7 @@ def main(argv: Sequence[str]) -> int:
     suites: dict[str, dict[str, int]] = {}
     if not args.no_suites:
         with tempfile.TemporaryDirectory(prefix="figway-rel-suites-") as tmp:
-            suites = run_suites(Path(tmp))
+            suites = run_suites(Path(tmp), examples=8 if args.quick else 50)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report(results, suites, bounds, args.quick))
     payload = {
