@@ -39,8 +39,10 @@ def _against_concurrency(
         colour = COLOURS.get(name.split(" ")[0])
         left.plot(xs, [p[1] for p in points], marker="o", label=name, color=colour)
         right.plot(xs, [p[2] for p in points], marker="o", label=name, color=colour)
+    levels = sorted({p[0] for points in series.values() for p in points})
     for axis, label in ((left, "requests/s"), (right, "p99 latency (ms)")):
         axis.set_xscale("log", base=2)
+        axis.set_xticks(levels, [str(level) for level in levels])
         axis.set_xlabel("concurrent connections (wrk -c)")
         axis.set_ylabel(label)
         axis.grid(True, alpha=0.3)
