@@ -32,7 +32,16 @@ async def test_url_map_is_read_from_the_legacy_app_in_a_subprocess() -> None:
     video = next(e for e in endpoints if e.rule == "/api/videos/<int:video_id>")
     assert video.template == "/api/videos/{video_id:int}"
     assert video.sample_path == "/api/videos/1"
-    assert "legacy_flask" not in sys.modules
+
+
+def test_the_gateway_never_imports_the_legacy_app() -> None:
+    import subprocess
+
+    code = "import sys, gateway.cli, gateway.cutover, gateway.inventory; print('legacy_flask' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
 
 
 async def test_broken_factory_is_a_clear_error() -> None:
