@@ -23,6 +23,7 @@ from services.auth.setup import install_auth
 from services.db import create_engine, create_sessionmaker
 from services.enrichment import router as enrichment
 from services.errors import install_error_handlers
+from services.logs import configure_logging
 from services.playlists import router as playlists
 from services.settings import Settings
 from services.system import admin_router as system_admin
@@ -52,6 +53,7 @@ def mount_routers(app: FastAPI, routers: Sequence[APIRouter] = ROUTERS) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    configure_logging(level=settings.log_level, log_format=settings.log_format, keep_existing=True)
     engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)

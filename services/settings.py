@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535, validation_alias=AliasChoices("SERVICES_PORT"))
     workers: int = Field(default=1, ge=1, validation_alias=AliasChoices("SERVICES_WORKERS"))
     log_level: str = Field(default="info", validation_alias=AliasChoices("SERVICES_LOG_LEVEL", "LOG_LEVEL"))
+    # "json", "console", or "auto" (console when stderr is a terminal).
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", validation_alias=AliasChoices("SERVICES_LOG_FORMAT", "LOG_FORMAT")
+    )
 
     # External metadata providers (issue 6). Same env names as the legacy app; a non-empty key
     # in the `settings` table wins over these, as legacy reads it.
