@@ -50,6 +50,7 @@ STATS_WINDOW = 300.0
 """Seconds of per-side statistics shown on the dashboard."""
 SHADOW_METHODS = frozenset({"GET", "HEAD"})
 DECISION_CACHE = 4096
+SHUTDOWN_WAIT = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +246,9 @@ class Cutover(ExchangeHooks):
         self.started = True
 
     async def aclose(self) -> None:
+        # Pin writes must land before the process goes (a pin survives restarts); give them a moment.
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=SHUTDOWN_WAIT)
         for task in list(self._tasks):
             task.cancel()
         if self.health is not None:
