@@ -96,3 +96,11 @@ def test_override_needs_admin_token_or_trusted_address() -> None:
     assert policy.forced_side([(b"x-figway-target", b"elsewhere")], "10.1.2.3") is None
     assert policy.forced_side(ask, "not-an-ip") is None
     assert OverridePolicy.build(None).forced_side([*ask, (b"x-figway-token", b"")], "10.1.2.3") is None
+
+
+def test_a_user_keeps_one_side_whether_logged_in_by_session_cookie_or_jwt() -> None:
+    # the services' JWT carries the user id as `sub`, the legacy session cookie as `user_id`
+    cookie = _flask_cookie({"user_id": 42})
+    by_cookie = identity_of([(b"cookie", f"mvidarr_session={cookie}".encode())], "1.1.1.1")
+    by_jwt = identity_of([(b"authorization", f"Bearer {_jwt({'sub': '42'})}".encode())], "2.2.2.2")
+    assert by_cookie == by_jwt == "user:42"
