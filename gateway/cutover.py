@@ -19,7 +19,7 @@ import asyncio
 import hashlib
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,8 @@ from gateway.guard import Guard, GuardConfig, JsonFilePinStore, MemoryPinStore, 
 from gateway.health import HealthChecker
 from gateway.history import ChangeHistory, RouteSnapshot
 from gateway.hooks import Answer, ExchangeHooks
+from gateway.inventory import Coverage, Endpoint, InventoryError, Placement, Resolver, coverage, load_url_map
+from gateway.paths import UnsafePath, split_path
 from gateway.rollout import Decision, PhaseSpec, phase_at
 from gateway.shadow import DiffStore, ShadowJob, ShadowMirror, mirror_headers
 from gateway.state import PinSharing, build_pin_store
@@ -146,6 +148,25 @@ def snapshot_table(table: CompiledTable, at: float) -> dict[str, RouteSnapshot]:
     return out
 
 
+def placement_resolver(table: CompiledTable, at: float, pinned: Collection[str]) -> Resolver:
+    """Where ``table`` sends a request at ``at``: the coverage report's view of a legacy endpoint."""
+
+    def resolve(method: str, path: str) -> Placement:
+        try:
+            _, parts = split_path(path.encode("latin-1"), path)
+        except UnsafePath:
+            return Placement(None, "legacy")
+        route = table.match(method, parts)
+        if route is None:
+            return Placement(None, "legacy")
+        if not is_rollout(route):
+            return Placement(route.id, "legacy" if route.target == table.default else "live")
+        phase, _ = phase_at(route.schedule, at)
+        return Placement(route.id, phase.mode, phase.percent, route.id in pinned)
+
+    return resolve
+
+
 class Cutover(ExchangeHooks):
     """Everything per route that is not plain proxying: decide, mirror, guard, record."""
 
@@ -164,8 +185,14 @@ class Cutover(ExchangeHooks):
         breaker_threshold: int = 5,
         breaker_reset: float = 10.0,
         monotonic: Clock = time.monotonic,
+        legacy_app: str | None = None,
     ) -> None:
         self.clock = clock
+        self.legacy_app = legacy_app or None
+        self._endpoints: list[Endpoint] | None = None
+        self._endpoints_error: str | None = None
+        self._endpoints_task: asyncio.Task[None] | None = None
+        self.default_requests = 0
         self._monotonic = monotonic
         self.override = OverridePolicy.build(admin_token, trusted)
         if pin_store is None:
@@ -212,6 +239,7 @@ class Cutover(ExchangeHooks):
             health_interval=settings.health_interval,
             breaker_threshold=settings.breaker_failures,
             breaker_reset=settings.breaker_reset,
+            legacy_app=settings.legacy_app,
         )
 
     def attach(self, gateway: Gateway) -> None:
@@ -254,6 +282,8 @@ class Cutover(ExchangeHooks):
         if self.health is not None:
             await self.health.aclose()
             self.health = None
+        if self._endpoints_task is not None and not self._endpoints_task.done():
+            self._endpoints_task.cancel()
         await self.mirror.aclose()
         await self.pin_sharing.aclose()
 
@@ -454,6 +484,7 @@ class Cutover(ExchangeHooks):
     def answered(self, answer: Answer) -> None:
         decision = answer.decision
         if not isinstance(decision, CutoverDecision):
+            self.default_requests += 1  # unmatched: the default upstream (legacy) answered
             return
         if answer.fell_back_from is not None:
             # The target failed first (5xx, timeout, unreachable): that counts against it; the
@@ -569,6 +600,36 @@ class Cutover(ExchangeHooks):
                 }
             )
         return rows
+
+    def endpoint_coverage(self, table: CompiledTable) -> dict[str, Any]:
+        """The legacy app's endpoints against the table, by count and by traffic since start.
+
+        The endpoint list is read once, in the background, by a child interpreter that imports the
+        legacy app (``GATEWAY_LEGACY_APP``); until it is there this says ``loading``.
+        """
+        if self.legacy_app is None:
+            return {"state": "disabled"}
+        if self._endpoints is None:
+            if self._endpoints_error is not None:
+                return {"state": "error", "error": self._endpoints_error}
+            if self._endpoints_task is None:
+                self._endpoints_task = asyncio.get_running_loop().create_task(self._load_endpoints())
+            return {"state": "loading"}
+        traffic: dict[str, float] = {"default": float(self.default_requests)}
+        for (route_id, _), stats in self.stats.items():
+            traffic[route_id] = traffic.get(route_id, 0.0) + stats.requests
+        report: Coverage = coverage(
+            self._endpoints, placement_resolver(table, self.clock(), set(self.pins.all())), traffic
+        )
+        return {"state": "ready", **report.as_json()}
+
+    async def _load_endpoints(self) -> None:
+        assert self.legacy_app is not None
+        try:
+            self._endpoints = await load_url_map(self.legacy_app)
+        except (InventoryError, OSError, ValueError) as exc:
+            self._endpoints_error = str(exc)
+            log.warning("coverage.unavailable", app=self.legacy_app, error=str(exc))
 
     def upstream_state(self) -> dict[str, dict[str, Any]]:
         health = self.health.snapshot() if self.health is not None else {}

@@ -24,12 +24,12 @@ import yaml
 
 from gateway.compiler import CompiledTable
 from gateway.config import parse_phase_start
+from gateway.cutover import placement_resolver
 from gateway.errors import ConfigError
 from gateway.inventory import (
     DEFAULT_APP_FACTORY,
     Endpoint,
     InventoryError,
-    Placement,
     coverage,
     format_coverage,
     load_exported,
@@ -39,9 +39,8 @@ from gateway.inventory import (
     traffic_from_metrics,
 )
 from gateway.loader import load_table, parse_table
-from gateway.paths import UnsafePath, split_path
 from gateway.plan import build_calendar, format_calendar, iso_week_label
-from gateway.rollout import phase_at, phase_instant
+from gateway.rollout import phase_instant
 
 REQUESTS_METRIC = "figway_requests_total"
 
@@ -110,24 +109,6 @@ def cmd_plan(args: argparse.Namespace, path: str, out: TextIO) -> int:
     return 0
 
 
-def resolver(table: CompiledTable, at: float, pinned: set[str]) -> Any:
-    def resolve(method: str, path: str) -> Placement:
-        try:
-            _, parts = split_path(path.encode("latin-1"), path)
-        except UnsafePath:
-            return Placement(None, "legacy")
-        route = table.match(method, parts)
-        if route is None:
-            return Placement(None, "legacy")
-        phase, _ = phase_at(route.schedule, at)
-        if route.target == route.legacy:  # a plain `to` route
-            mode = "legacy" if route.target == table.default else "live"
-            return Placement(route.id, mode)
-        return Placement(route.id, phase.mode, phase.percent, route.id in pinned)
-
-    return resolve
-
-
 async def _fetch(url: str, token: str | None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(timeout=10) as client:
@@ -166,7 +147,7 @@ def cmd_coverage(
     except httpx.HTTPError as exc:
         print(f"coverage: cannot read the running gateway: {exc}", file=sys.stderr)
         return 1
-    report = coverage(endpoints, resolver(table, at, pinned), traffic)
+    report = coverage(endpoints, placement_resolver(table, at, pinned), traffic)
     if args.json:
         print(json.dumps(report.as_json(), indent=2), file=out)
     else:
@@ -196,7 +177,7 @@ def cmd_scaffold(args: argparse.Namespace, path: str, app_default: str, out: Tex
             return 1
         taken = {route.id for route in table.routes}
         timezone = table.timezone
-        resolve = resolver(table, time.time(), set())
+        resolve = placement_resolver(table, time.time(), set())
         routed = [e for e in chosen if resolve(e.method, e.sample_path).route_id is not None]
         for endpoint in routed:
             print(f"scaffold: {endpoint.method} {endpoint.rule} already routed, skipped", file=sys.stderr)

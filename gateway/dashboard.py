@@ -70,7 +70,15 @@ def cutover_state(gateway: GatewayLike) -> dict[str, Any]:
         "shadow": {"submitted": cutover.mirror.submitted, "dropped": cutover.mirror.dropped},
         "last_reload": last.as_dict() if last is not None else None,
         "history": [entry.as_json() for entry in cutover.history.entries(20)],
+        "coverage": _coverage_totals(cutover.endpoint_coverage(table)),
     }
+
+
+def _coverage_totals(report: dict[str, Any]) -> dict[str, Any]:
+    """The legacy-endpoint coverage without its per-endpoint rows (those are at /api/coverage)."""
+    if report.get("state") != "ready":
+        return report
+    return {"state": "ready", "endpoints": report["total_endpoints"], **report["totals"]}
 
 
 def build_router(gateway: GatewayLike, admin: Depends) -> APIRouter:
@@ -93,6 +101,11 @@ def build_router(gateway: GatewayLike, admin: Depends) -> APIRouter:
         store = gateway.cutover.diffs
         summary = {rid: entry.summary() for rid, entry in store.routes().items() if route in (None, rid)}
         return {"routes": summary, "diffs": [r.as_json() for r in store.recent(route, limit)]}
+
+    @router.get(f"{PREFIX}/api/coverage", dependencies=[admin])
+    async def endpoint_coverage() -> dict[str, Any]:
+        """Every legacy endpoint (the legacy app's url_map) and its state now; totals by count and traffic."""
+        return gateway.cutover.endpoint_coverage(gateway.tables.table)
 
     @router.get(f"{PREFIX}/api/history", dependencies=[admin])
     async def history(limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
@@ -216,6 +229,7 @@ def render_board(state: dict[str, Any]) -> str:
         for s in STATES
     )
     rows = "".join(_route_row(row) for row in state["routes"])
+    endpoints = _endpoints_line(state.get("coverage") or {})
     ups = "".join(
         f'<tr data-upstream="{_e(name)}"><td><b>{_e(name)}</b>'
         f"<br><small>{_e(u.get('url') or '')}</small></td>"
@@ -250,6 +264,7 @@ def render_board(state: dict[str, Any]) -> str:
     <span data-on-target>{board["requests_on_target"]}</span> answered by the new side</small></h2>
   <div class="bar" role="progressbar" aria-valuenow="{board["live_share"] * 100:.0f}">{bar}</div>
   <div class="tiles">{tiles}</div>
+  <p data-endpoints>{endpoints}</p>
 </section>
 <section><h2>Routes</h2>
 <table class="routes"><thead><tr><th>route</th><th>mode now</th><th>next flip</th><th>traffic</th>
@@ -266,6 +281,26 @@ def render_board(state: dict[str, Any]) -> str:
 <p class="meta"><small>table {_e(state["table"]["file"])} · sha256 {_e(state["table"]["sha256"][:12])} ·
 as of {_e(state["at"])}</small></p>
 """
+
+
+_ENDPOINT_STATES = ("live", "canary", "shadow", "not migrated", "pinned back")
+
+
+def _endpoints_line(report: dict[str, Any]) -> str:
+    state = report.get("state")
+    if state == "ready":
+        count, traffic = report["count"], report["traffic"]
+        parts = " · ".join(
+            f'{s} <b data-endpoint-count="{_e(s)}">{count.get(s, 0)}</b>'
+            + (f" ({_pct(traffic[s])} of traffic)" if s in traffic else "")
+            for s in _ENDPOINT_STATES
+        )
+        return f"Legacy endpoints: <b>{report['endpoints']}</b> — {parts}"
+    if state == "error":
+        return f"<small>legacy endpoints unavailable: {_e(report.get('error', ''))}</small>"
+    if state == "loading":
+        return "<small>legacy endpoints: reading the legacy app's url_map…</small>"
+    return ""
 
 
 def _health(health: dict[str, Any] | None) -> str:

@@ -142,6 +142,10 @@ async def load_url_map(
         proc.kill()
         await proc.wait()
         raise InventoryError(f"url_map of {factory}: no answer within {limit_seconds:g}s") from None
+    except asyncio.CancelledError:  # the gateway is shutting down: leave no child behind
+        proc.kill()
+        await proc.wait()
+        raise
     if proc.returncode != 0:
         tail = err.decode(errors="replace").strip().splitlines()[-3:]
         raise InventoryError(f"cannot read the url_map of {factory}: {' | '.join(tail)}")
@@ -231,8 +235,10 @@ def coverage(
             state_by_route.setdefault(row.placement.route_id or "default", row.state)
         totals: dict[str, float] = {state: 0.0 for state in STATES}
         for route_id, requests in route_traffic.items():
-            state = state_by_route.get(route_id, "not migrated")
-            totals[state] = totals.get(state, 0.0) + requests
+            # unmatched requests went to legacy; a route serving none of these endpoints is left out
+            state = state_by_route.get(route_id, "not migrated" if route_id == "default" else None)
+            if state is not None:
+                totals[state] = totals.get(state, 0.0) + requests
         grand = sum(totals.values())
         by_traffic = {state: (value / grand if grand else 0.0) for state, value in totals.items()}
     return Coverage(tuple(rows), dict(by_count), by_traffic)

@@ -118,6 +118,15 @@ def test_dashboard_scoreboard_matches_the_admin_api(sqlite_url: str, tmp_path: P
                 expected = next(r for r in api["routes"] if r["id"] == "settings-read")["traffic_share"]
                 assert share.startswith(f"{expected * 100:.1f}%")
                 assert "services" in (page.text_content("tr[data-upstream='services']") or "")
+                # legacy endpoints (the real app's url_map, read in the background) against the table
+                page.wait_for_selector("[data-endpoint-count='live']", timeout=60_000)
+                with httpx.Client() as client:
+                    endpoints = client.get(f"{gw.url}/_gateway/api/coverage", headers=ADMIN).json()
+                assert endpoints["state"] == "ready" and endpoints["total_endpoints"] >= 40
+                for state, count in endpoints["totals"]["count"].items():
+                    assert page.text_content(f"[data-endpoint-count='{state}']") == str(count)
+                assert endpoints["totals"]["count"]["live"] == 0  # /api/playlists/ is pinned back
+                assert endpoints["totals"]["count"]["pinned back"] == 1
                 # the token is kept for the session: a reload needs no prompt
                 page.reload()
                 page.wait_for_selector("body[data-ready='1']")

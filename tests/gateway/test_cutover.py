@@ -192,3 +192,27 @@ async def test_shadow_job_carries_query_request_id_and_noise_url() -> None:
         assert snap["videos"].mode == "shadow" and snap["health"].upstream == "services"
     finally:
         await cutover.aclose()
+
+
+async def test_endpoint_coverage_is_read_once_in_the_background() -> None:
+    clock = Clock(datetime(2027, 1, 20, tzinfo=UTC))
+    table = parse_table(TABLE, clock=clock)
+    assert Cutover(clock=clock).endpoint_coverage(table) == {"state": "disabled"}
+    broken = Cutover(clock=clock, legacy_app="no_such_module:create_app")
+    assert broken.endpoint_coverage(table) == {"state": "loading"}
+    assert broken._endpoints_task is not None
+    await broken._endpoints_task
+    failed = broken.endpoint_coverage(table)
+    assert failed["state"] == "error" and "no_such_module" in failed["error"]
+    cutover = Cutover(clock=clock, legacy_app="legacy_flask.app:create_app")
+    await cutover.start(table)
+    try:
+        cutover.endpoint_coverage(table)
+        assert cutover._endpoints_task is not None
+        await cutover._endpoints_task
+        ready = cutover.endpoint_coverage(table)
+    finally:
+        await cutover.aclose()
+    assert ready["state"] == "ready"
+    rows = {(e["method"], e["rule"]): e["state"] for e in ready["endpoints"]}
+    assert rows[("GET", "/api/videos/")] == "live" and rows[("POST", "/api/videos/")] == "not migrated"

@@ -94,7 +94,7 @@ def _resolve(method: str, path: str) -> Placement:
 
 
 def test_coverage_totals_by_count_and_traffic() -> None:
-    traffic = {"settings": 30.0, "videos": 50.0, "artists": 10.0, "default": 10.0}
+    traffic = {"settings": 30.0, "videos": 50.0, "artists": 10.0, "default": 10.0, "elsewhere": 99.0}
     report = coverage(_endpoints(), _resolve, traffic)
     states = {(r.endpoint.method, r.endpoint.rule): r.state for r in report.rows}
     assert states == {
