@@ -72,7 +72,9 @@ def test_dashboard_scoreboard_matches_the_admin_api(sqlite_url: str, tmp_path: P
     clock = Clock(utc(2026, 12, 9))
     with (
         sides(sqlite_url) as (legacy, target, lsrv, tsrv),
-        gateway_server(tmp_path, table(lsrv.url, tsrv.url, ROUTES), clock) as (gw, gateway),
+        gateway_server(
+            tmp_path, table(lsrv.url, tsrv.url, ROUTES), clock, legacy_app="legacy_flask.app:create_app"
+        ) as (gw, gateway),
     ):
         with httpx.Client() as client:
             for i in range(30):

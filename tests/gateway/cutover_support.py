@@ -159,6 +159,7 @@ def gateway_server(
     settings.setdefault("admin_token", TOKEN)
     settings.setdefault("state_dir", tmp_path / "state")
     settings.setdefault("access_log", False)
+    settings.setdefault("legacy_app", "")  # no url_map child process unless a test asks for coverage
     config = GatewaySettings(routing_file=routing, **settings)
     gateway = Gateway(config, clock=clock, table=parse_table(text, source=str(routing), clock=clock))
     with uvicorn_thread(gateway, server_header=False, date_header=False, proxy_headers=False) as server:
