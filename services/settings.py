@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     token_login_opens_legacy_session: bool = True
     login_rate_limit_attempts: int = Field(default=10, ge=1)  # per username and per address
     login_rate_limit_window_seconds: int = Field(default=900, ge=1)
+    # Shared state of several workers/replicas in Redis (login rate limit); unset: the database.
+    redis_url: SecretStr | None = None
     trusted_proxies: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     cors_origins: tuple[str, ...] = ()
     cors_allow_credentials: bool = True

@@ -20,12 +20,22 @@ class AuthState:
 
 
 def build_auth_state(settings: Settings) -> AuthState:
-    return AuthState(
-        codec=JwtCodec(settings),
-        limiter=DatabaseLoginLimiter(
+    limiter: LoginLimiter = DatabaseLoginLimiter(
+        attempts=settings.login_rate_limit_attempts,
+        window_seconds=settings.login_rate_limit_window_seconds,
+    )
+    if settings.redis_url is not None:
+        from services.auth.ratelimit_redis import RedisLoginLimiter
+
+        limiter = RedisLoginLimiter(
+            settings.redis_url.get_secret_value(),
             attempts=settings.login_rate_limit_attempts,
             window_seconds=settings.login_rate_limit_window_seconds,
-        ),
+            fallback=limiter,
+        )
+    return AuthState(
+        codec=JwtCodec(settings),
+        limiter=limiter,
         trusted_proxies=parse_networks(settings.trusted_proxies),
     )
 
