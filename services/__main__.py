@@ -45,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # uvicorn trusts 127.0.0.1 by default; the services' own TRUSTED_PROXIES must be the one rule.
         forwarded_allow_ips=",".join(settings.trusted_proxies),
         access_log=not args.no_access_log,
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
     return 0
 

@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     host: str = Field(default=DEFAULT_HOST, validation_alias=AliasChoices("SERVICES_HOST"))
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535, validation_alias=AliasChoices("SERVICES_PORT"))
     workers: int = Field(default=1, ge=1, validation_alias=AliasChoices("SERVICES_WORKERS"))
+    # SIGTERM: in-flight requests get this many seconds to finish before connections are closed.
+    shutdown_timeout: int = Field(
+        default=30, ge=1, validation_alias=AliasChoices("SERVICES_SHUTDOWN_TIMEOUT")
+    )
     log_level: str = Field(default="info", validation_alias=AliasChoices("SERVICES_LOG_LEVEL", "LOG_LEVEL"))
     # "json", "console", or "auto" (console when stderr is a terminal).
     log_format: Literal["auto", "json", "console"] = Field(

@@ -201,3 +201,38 @@ def test_gateway_shutdown_is_bounded_by_shutdown_timeout(tmp_path: Path) -> None
             client.join(30)
         upstream.gate.set()
     assert "error" in result or len(result.get("body", b"")) < CHUNK_TOTAL  # type: ignore[arg-type]
+
+
+def test_services_shutdown_is_bounded_by_services_shutdown_timeout(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    started, release = tmp_path / "started", tmp_path / "release"
+    uptime = bin_dir / "uptime"
+    # Never answers within the shutdown bound; the test releases it at the end (no stray process).
+    uptime.write_text(f"#!/bin/sh\ntouch '{started}'\nwhile [ ! -f '{release}' ]; do sleep 0.05; done\n")
+    uptime.chmod(0o755)
+    port = free_port()
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'figway.db'}",
+        "SYSTEM_COMMAND_TIMEOUT": "120",
+        "SERVICES_SHUTDOWN_TIMEOUT": "1",
+    }
+    args = [sys.executable, "-m", "services", "serve", "--port", str(port)]
+    errors: list[str] = []
+
+    def fetch() -> None:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/health/system", timeout=60)
+        except httpx.HTTPError as exc:
+            errors.append(type(exc).__name__)
+
+    with program(args, port, env, tmp_path / "services.log") as proc:
+        client = threading.Thread(target=fetch)
+        client.start()
+        wait_until(started.exists, "the slow command to start")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+        client.join(30)
+    release.touch()
+    assert errors  # the request was cut off instead of holding the shutdown
