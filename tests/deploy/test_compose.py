@@ -253,3 +253,32 @@ def test_services_settings_load_with_the_compose_environment(monkeypatch: pytest
     assert settings.database_url.startswith("mysql+aiomysql://figway:figway@mariadb:3306/figway")
     assert "172.16.0.0/12" in settings.trusted_proxies
     assert settings.redis_url is not None and settings.redis_url.get_secret_value() == "redis://redis:6379/0"
+
+
+def _health_path(service: str) -> str:
+    test = services()[service]["healthcheck"]["test"]
+    url = next(arg for arg in test if arg.startswith("http://"))
+    path = "/" + url.split("/", 3)[3]
+    return path
+
+
+def test_every_health_check_path_answers_200_in_its_program(tmp_path: Path) -> None:
+    import httpx
+
+    from gateway.app import Gateway
+    from legacy_flask.app import create_app as legacy_app
+    from services.app import create_app as services_app
+    from tests.fakes.providers import create_app as providers_app
+    from tests.support.servers import uvicorn_thread
+
+    database = f"sqlite:///{tmp_path / 'figway.db'}"
+    legacy = legacy_app({"DATABASE_URL": database, "INIT_DB": True})
+    assert legacy.test_client().get(_health_path("legacy")).status_code == 200
+    apps = {
+        "services": services_app(Settings(database_url=database)),
+        "gateway": Gateway(GatewaySettings(routing_file=ROOT / "routing.yaml", watch=False, state_dir=None)),
+        "providers": providers_app(),
+    }
+    for name, app in apps.items():
+        with uvicorn_thread(app) as server:
+            assert httpx.get(server.url + _health_path(name), timeout=10).status_code == 200, name
