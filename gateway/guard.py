@@ -248,9 +248,17 @@ class Pins:
     store: PinStore = field(default_factory=MemoryPinStore)
     _pins: dict[str, Pin] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: Marked here but not saved yet: a :meth:`refresh` must not drop them.
+    _unsaved: set[str] = field(default_factory=set)
 
     async def load(self) -> None:
         self._pins = await self.store.load()
+
+    async def refresh(self) -> None:
+        """Reload a store other processes write too (Redis), keeping this process's unsaved marks."""
+        async with self._lock:
+            shared = await self.store.load()
+            self._pins = {**shared, **{k: self._pins[k] for k in self._unsaved if k in self._pins}}
 
     def get(self, route_id: str) -> Pin | None:
         return self._pins.get(route_id)
@@ -265,12 +273,15 @@ class Pins:
             return existing
         pin = Pin(route_id, reason, time.time(), fingerprint, by)
         self._pins = {**self._pins, route_id: pin}
+        self._unsaved.add(route_id)
         log.warning("guard.pinned", route=route_id, reason=reason, by=by)
         return pin
 
     async def persist(self) -> None:
         async with self._lock:
-            await self.store.save(self._pins)
+            pins = self._pins
+            await self.store.save(pins)
+            self._unsaved -= set(pins)
 
     async def pin(self, route_id: str, reason: str, *, fingerprint: str = "", by: str = "guard") -> Pin:
         pin = self.mark(route_id, reason, fingerprint=fingerprint, by=by)
@@ -282,6 +293,7 @@ class Pins:
             if route_id not in self._pins:
                 return False
             self._pins = {k: v for k, v in self._pins.items() if k != route_id}
+            self._unsaved.discard(route_id)
             await self.store.save(self._pins)
         log.warning("guard.released", route=route_id, why=why)
         return True

@@ -35,8 +35,8 @@ DEFAULT_PREFIX = "figway"
 DEFAULT_POLL_INTERVAL = 0.5
 
 
-class _Loadable(Protocol):
-    async def load(self) -> None: ...
+class _Refreshable(Protocol):
+    async def refresh(self) -> None: ...
 
 
 class RedisPinStore:
@@ -98,12 +98,16 @@ class RedisPinStore:
             return False
         return int(version or 0) != self.version
 
-    async def follow(self, pins: _Loadable, *, interval: float = DEFAULT_POLL_INTERVAL) -> None:
-        """Reload ``pins`` whenever another process changed them (run it as a task; cancel to stop)."""
+    async def follow(self, pins: _Refreshable, *, interval: float = DEFAULT_POLL_INTERVAL) -> None:
+        """Reload ``pins`` whenever another process changed them (run it as a task; cancel to stop).
+
+        ``Pins.refresh`` holds the pins' lock, so a reload never interleaves with this process's own
+        save or release, and keeps a pin this process marked but has not saved yet.
+        """
         while True:
             await asyncio.sleep(interval)
             if await self.changed():
-                await pins.load()
+                await pins.refresh()
                 log.info("state.pins_reloaded", version=self.version)
 
     async def ping(self) -> bool:

@@ -115,3 +115,17 @@ async def test_local_store_sharing_is_a_no_op(tmp_path: Path) -> None:
     assert not sharing.shared
     sharing.start(Pins())
     await sharing.aclose()
+
+
+async def test_refresh_keeps_a_mark_not_saved_yet_and_sees_other_replicas(redis_url: str) -> None:
+    mine, theirs = Pins(RedisPinStore(redis_url)), Pins(RedisPinStore(redis_url))
+    await theirs.pin("b", "theirs")
+    mine.mark("a", "guard breach")  # its save is still queued when the follower reloads
+    await mine.refresh()
+    assert set(mine.all()) == {"a", "b"}
+    await mine.persist()
+    assert set(await RedisPinStore(redis_url).load()) == {"a", "b"}
+    await theirs.refresh()
+    assert await theirs.release("a")
+    await mine.refresh()
+    assert set(mine.all()) == {"b"}  # saved pins follow the shared store, releases included
