@@ -20,7 +20,7 @@ from services.app_settings.cache import SettingsCache
 from services.artists import router as artists
 from services.auth import router as auth
 from services.auth.setup import install_auth
-from services.db import create_engine, create_sessionmaker
+from services.db import create_engine, create_sessionmaker, create_sqlite_writers
 from services.enrichment import router as enrichment
 from services.errors import install_error_handlers
 from services.logs import configure_logging
@@ -57,6 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.sqlite_writers = create_sqlite_writers(settings)
     app.state.settings_cache = SettingsCache(ttl=settings.settings_cache_ttl)
     # Startup objects (modules, routes, schemas) never die: keep them out of every later
     # full GC pass, whose pauses would otherwise land on in-flight requests' latency.
