@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Label, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models import Base
@@ -72,3 +72,16 @@ async def count_rows(session: AsyncSession, stmt: Select[*tuple[Any, ...]]) -> i
     """`SELECT count(*) FROM (<stmt without ORDER BY>)`, as legacy's `Query.count()` does."""
     sub = stmt.order_by(None).subquery()
     return int(await session.scalar(select(func.count()).select_from(sub)) or 0)
+
+
+TOTAL_ROWS = "total_rows"
+
+
+def total_column(model: type[Base], filters: Iterable[ColumnElement[bool]] = ()) -> Label[int]:
+    """How many rows of `model` match `filters`, as a column of the page query itself.
+
+    An uncorrelated scalar subquery: SQLite and MariaDB evaluate it once per statement, so the
+    page and its total cost one round trip instead of legacy's count() plus the page.
+    """
+    count = select(func.count()).select_from(model).where(*filters).correlate(None)
+    return count.scalar_subquery().label(TOTAL_ROWS)

@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, asc, delete, desc, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, asc, delete, desc, func, or_, select
 
 from services.models import Artist, Download, PlaylistEntry, Video
-from services.repository import Repository, count_rows
+from services.repository import Repository, count_rows, total_column
 
 LIST_COLUMNS = (
     Artist.id,
@@ -48,12 +48,15 @@ class ArtistRepository(Repository[Artist]):
         page: int,
         per_page: int,
     ) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
-        stmt = select(*LIST_COLUMNS, video_count.label("video_count")).where(*filters)
+        stmt: Select[*tuple[Any, ...]] = select(*LIST_COLUMNS, video_count.label("video_count")).where(
+            *filters
+        )
+        total: int | None = None
         if count_filters:
             total = await count_rows(self.session, stmt.where(*count_filters))
             stmt = stmt.where(*count_filters)
-        else:  # no filter on the count: the artists table alone says how many
-            total = await self.count(filters=filters)
+        else:  # no filter on the count: the artists table alone says how many, in the same query
+            stmt = stmt.add_columns(total_column(Artist, filters))
         columns: dict[str, Any] = {
             "name": Artist.name,
             "created_at": Artist.created_at,
@@ -63,7 +66,10 @@ class ArtistRepository(Repository[Artist]):
         direction = desc if order.lower() == "desc" else asc
         stmt = stmt.order_by(direction(columns.get(sort, Artist.name)), asc(Artist.id))
         stmt = stmt.offset((page - 1) * per_page).limit(per_page)
-        return (await self.session.execute(stmt)).all(), total
+        rows = (await self.session.execute(stmt)).all()
+        if total is None:  # a page past the end has no row to carry the total
+            total = int(rows[0].total_rows) if rows else await self.count(filters=filters)
+        return rows, total
 
     async def video_count(self, *, artist_id: int) -> int:
         count = await self.session.scalar(select(func.count(Video.id)).where(Video.artist_id == artist_id))

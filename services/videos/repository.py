@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, Row, Select, asc, delete, desc, func, sele
 from sqlalchemy.orm import InstrumentedAttribute
 
 from services.models import Artist, Download, PlaylistEntry, Video, VideoBlacklist
-from services.repository import Repository, count_rows
+from services.repository import Repository, count_rows, total_column
 
 SORT_COLUMNS: dict[str, Any] = {
     "title": Video.title,
@@ -75,13 +75,14 @@ class VideoRepository(Repository[Video]):
                 return rows, int(rows[0].total_rows)
             if not offset and (limit is None or limit > 0):
                 return rows, 0
-        if needs_artist:
-            total = await count_rows(self.session, stmt)
         else:  # the outer join to artists (by primary key) never changes the count
-            total = await self.count(filters=filters)
-        if filters:
-            return [], total
-        return (await self.session.execute(page)).all(), total
+            rows = (await self.session.execute(page.add_columns(total_column(Video)))).all()
+            if rows:
+                return rows, int(rows[0].total_rows)
+        # An empty page (offset past the end, or limit 0) still reports the total.
+        if needs_artist:
+            return [], await count_rows(self.session, stmt)
+        return [], await self.count(filters=filters)
 
     async def artist_name(self, *, artist_id: int) -> str | None:
         name: str | None = await self.session.scalar(select(Artist.name).where(Artist.id == artist_id))
