@@ -3,8 +3,9 @@ a cutover is in progress (some clients on migrated routes, others still on legac
 
 - Different columns of one row, written concurrently from both sides: neither side loses the
   other's update (legacy alone loses none: its ORM writes only the columns it changed).
-- The same setting written from both sides: one row, the last value written, no 5xx.
-- A new setting key created from both sides at once: the unique key holds (one row).
+- The same (existing) setting written from both sides: one row, a written value, no 5xx.
+- A new setting key created from both sides at once: the unique key holds (one row); the side
+  that loses the insert race answers 500, as legacy itself does when it loses (IntegrityError).
 - Videos added to one playlist from both sides: every added video is there once, and the
   positions are what legacy's own concurrent adds leave (read-max-then-insert in both apps, so
   a race may give two entries one position; then a reorder from either side makes them 0..n-1).
@@ -79,7 +80,7 @@ def test_concurrent_updates_of_different_columns_from_both_sides_lose_nothing(pa
             assert rows(url, "SELECT title, year FROM videos WHERE id = 7") == [(title, year)]
 
 
-def test_the_same_setting_written_from_both_sides_stays_one_row_with_a_written_value(
+def test_an_existing_setting_written_from_both_sides_stays_one_row_with_a_written_value(
     pair: tuple[Pair, str],
 ) -> None:
     served, url = pair
@@ -89,11 +90,11 @@ def test_the_same_setting_written_from_both_sides_stays_one_row_with_a_written_v
             values = (f"legacy-{n}", f"services-{n}")
             written.update(values)
             answers = at_once(
-                lambda: legacy.put("/api/settings/app_theme", json={"value": values[0]}),
-                lambda: services.put("/api/settings/app_theme", json={"value": values[1]}),
+                lambda: legacy.put("/api/settings/app_port", json={"value": values[0]}),
+                lambda: services.put("/api/settings/app_port", json={"value": values[1]}),
             )
             assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
-            stored = rows(url, f"SELECT value FROM settings WHERE {_key(url)} = 'app_theme'")
+            stored = rows(url, f"SELECT value FROM settings WHERE {_key(url)} = 'app_port'")
             assert len(stored) == 1 and stored[0][0] in values
 
 
