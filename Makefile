@@ -8,13 +8,14 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PY := .venv/bin/python
 VAR := var
 
-.PHONY: help install run prepare test lint bench bench-gateway bench-db bench-enrich bench-system reliability clean
+.PHONY: help install run prepare test lint docs bench bench-quick bench-gateway bench-db bench-enrich bench-system bench-memory reliability clean
 
 help:
 	@echo "make run    - install, create+seed the SQLite database, start providers, legacy, services, gateway"
 	@echo "make test   - install and run every test with coverage"
 	@echo "make lint   - ruff + mypy on gateway/ and services/"
-	@echo "make bench  - every benchmark, results in bench/results/"
+	@echo "make bench  - every benchmark, results in bench/results/ (bench-quick: a shorter run)"
+	@echo "make docs   - regenerate docs/configuration.md from the settings models"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -49,14 +50,23 @@ test: install
 	$(PY) -m coverage report --include='services/*' --fail-under=85
 
 lint: install
-	$(PY) -m ruff check gateway services
+	$(PY) -m ruff check gateway services legacy_flask tests bench tools
 	$(PY) -m ruff format --check gateway services
 	$(PY) -m mypy
+	$(PY) -m services.auth routes > /dev/null   # every services route declares its access rule
+	$(PY) -m tools.configdoc --check
+
+# Regenerate docs/configuration.md from the settings models (a test fails when it is stale).
+docs: install
+	$(PY) -m tools.configdoc
 
 bench: install
 	$(PY) -m bench all
 
-bench-gateway bench-db bench-enrich bench-system: install
+bench-quick: install
+	$(PY) -m bench all --quick
+
+bench-gateway bench-db bench-enrich bench-system bench-memory: install
 	$(PY) -m bench $(subst bench-,,$@)
 
 reliability: install
