@@ -15,6 +15,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+import orjson
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
@@ -70,8 +71,22 @@ async def json_body(request: Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
+class LegacyJSONResponse(JSONResponse):
+    """Compact UTF-8 JSON, encoded by orjson (several times faster than the stdlib on list pages).
+
+    orjson refuses integers past 64 bits and non-string keys, which a stored JSON column could
+    hold; those bodies fall back to the stdlib encoder, so every answer still goes out.
+    """
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except TypeError:  # orjson.JSONEncodeError
+            return super().render(content)
+
+
 def legacy_json(body: Any, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status_code)
+    return LegacyJSONResponse(body, status_code=status_code)
 
 
 def werkzeug_redirect(location: str, status_code: int = 308) -> Response:

@@ -7,6 +7,7 @@ falls back to its default, exactly as legacy's `request.args.get(..., type=int)`
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -47,7 +48,7 @@ QueryText = Annotated[str | None, Query()]
 
 
 def video_dict(row: Any, *, genres: bool = False) -> dict[str, Any]:
-    """A list row (or a Video plus `artist_name`) as legacy's `video_dict`."""
+    """A Video plus `artist_name` (or any row with those attributes) as legacy's `video_dict`."""
     status = row.status
     data: dict[str, Any] = {
         "id": row.id,
@@ -68,6 +69,35 @@ def video_dict(row: Any, *, genres: bool = False) -> dict[str, Any]:
     if genres:
         data["genres"] = row.genres or []
     return data
+
+
+def video_dicts(rows: Iterable[Sequence[Any]], *, genres: bool = False) -> list[dict[str, Any]]:
+    """`video_dict` of many `VideoRepository.rows()` rows, read by position: a Row's attribute
+    lookup costs about four times an unpacking, and a list page makes 750 of them."""
+    dicts = []
+    for row in rows:
+        (id_, title, artist_id, status, imvdb_id, youtube_url, url, local_path, thumbnail_url,
+         duration, quality, year, video_metadata, created_at, *rest) = row  # fmt: skip
+        data: dict[str, Any] = {
+            "id": id_,
+            "title": title,
+            "artist_id": artist_id,
+            "artist_name": rest[1] if genres else rest[0],
+            "status": status.value if isinstance(status, VideoStatus) else status,
+            "imvdb_id": imvdb_id,
+            "video_url": youtube_url or url,
+            "local_path": local_path,
+            "thumbnail_url": thumbnail_url,
+            "duration": duration,
+            "quality": quality,
+            "year": year,
+            "video_metadata": video_metadata,
+            "created_at": iso(created_at),
+        }
+        if genres:
+            data["genres"] = rest[0] or []
+        dicts.append(data)
+    return dicts
 
 
 class _WithArtist:
@@ -100,7 +130,7 @@ async def list_videos(
         limit=limit_value,
         offset=max(offset_value, 0),
     )
-    videos = [video_dict(row) for row in rows]
+    videos = video_dicts(rows)
     return legacy_json(
         {"videos": videos, "count": len(videos), "total": total, "offset": offset_value, "limit": limit_value}
     )
@@ -218,7 +248,7 @@ async def search_videos(
         limit=limit_value,
         offset=max(offset_value, 0),
     )
-    videos = [video_dict(row, genres=True) for row in rows]
+    videos = video_dicts(rows, genres=True)
     echo = {
         "q": q_text or None,
         "artist": artist_text or None,
@@ -312,7 +342,7 @@ async def get_video(video_id: int, session: SessionDep) -> JSONResponse:
     row = (await session.execute(stmt)).first() if video_id <= MAX_ID else None
     if row is None:
         raise legacy_error(404, "Video not found")
-    return legacy_json(video_dict(row, genres=True))
+    return legacy_json(video_dicts([row], genres=True)[0])
 
 
 @router.put(
