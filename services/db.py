@@ -52,6 +52,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             cur.close()
 
         event.listen(engine.sync_engine, "connect", _pragmas)
+        _sqlite.use_plain_like(engine)
         return engine
     return create_async_engine(
         settings.database_url,

@@ -6,7 +6,19 @@ import asyncio
 
 import httpx
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select, text, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 
@@ -105,3 +117,24 @@ async def test_concurrent_setting_and_status_writes_on_sqlite_all_succeed(seeded
     assert [a.status_code for a in answers] == [200] * 32
     assert setting.json()["value"] in {str(n) for n in range(24)}
     assert video.json()["status"] == "IGNORED"
+
+
+async def test_sqlite_ilike_matches_the_rows_lower_like_lower_matches(sqlite_url: str) -> None:
+    names = ["ABC", "abc", "xAbCx", "Ébc", "ébc", "straße", "STRASSE", None]
+    engine = create_services_engine(Settings(database_url=async_url(sqlite_url)))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+            await conn.execute(insert(things), [{"name": n} for n in names])
+            for pattern in ["%abc%", "%ABC%", "%é%", "%É%", "%ss%", "%SS%", "x%", "%"]:
+                fast = await conn.scalars(select(things.c.id).where(things.c.name.ilike(pattern)))
+                slow = await conn.scalars(
+                    select(things.c.id).where(func.lower(things.c.name).like(func.lower(pattern)))
+                )
+                assert sorted(fast) == sorted(slow), pattern
+                rendered = str(
+                    select(things.c.id).where(things.c.name.ilike(pattern)).compile(engine.sync_engine)
+                )
+                assert "lower(" not in rendered
+    finally:
+        await engine.dispose()
