@@ -14,16 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
 
-
-class PhaseLike(Protocol):
-    @property
-    def start(self) -> float: ...
-    @property
-    def mode(self) -> str: ...
-    @property
-    def percent(self) -> float | None: ...
+from gateway.types import PhaseLike
 
 
 def side_of(mode: str, percent: float | None) -> str:

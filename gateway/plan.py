@@ -9,16 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-
-class PhaseLike(Protocol):
-    @property
-    def start(self) -> float: ...
-    @property
-    def mode(self) -> str: ...
-    @property
-    def percent(self) -> float | None: ...
+from gateway.types import PhaseLike
 
 
 def describe(mode: str, percent: float | None) -> str:
