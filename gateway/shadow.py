@@ -96,6 +96,28 @@ class DiffRecord:
     differences: tuple[Difference, ...]
     error: str | None = None
 
+    @classmethod
+    def of(
+        cls,
+        job: ShadowJob,
+        at: float,
+        target_status: int | None,
+        differences: tuple[Difference, ...],
+        error: str | None = None,
+    ) -> DiffRecord:
+        """The outcome of one mirrored ``job``."""
+        return cls(
+            at,
+            job.route_id,
+            job.request_id,
+            job.method,
+            job.path,
+            job.legacy.status,
+            target_status,
+            differences,
+            error,
+        )
+
     def as_json(self) -> dict[str, Any]:
         return {
             "at": self.at,
@@ -285,19 +307,8 @@ class ShadowMirror:
         try:
             target = await self._fetch(job.method, job.target_url, job.headers)
         except httpx.HTTPError as exc:
-            await self.store.record(
-                DiffRecord(
-                    started,
-                    job.route_id,
-                    job.request_id,
-                    job.method,
-                    job.path,
-                    job.legacy.status,
-                    None,
-                    (),
-                    error=f"{type(exc).__name__}: {exc}".rstrip(": "),
-                )
-            )
+            error = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            await self.store.record(DiffRecord.of(job, started, None, (), error=error))
             return
         if job.legacy_url is not None:
             try:
@@ -309,18 +320,7 @@ class ShadowMirror:
                 if learnt:
                     log.info("shadow.noise_learnt", route=job.route_id, paths=learnt)
         differences = compare(job.legacy, target, job.config, entry.noise.paths)
-        await self.store.record(
-            DiffRecord(
-                started,
-                job.route_id,
-                job.request_id,
-                job.method,
-                job.path,
-                job.legacy.status,
-                target.status,
-                tuple(differences),
-            )
-        )
+        await self.store.record(DiffRecord.of(job, started, target.status, tuple(differences)))
         if differences:
             log.info(
                 "shadow.diff",
