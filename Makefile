@@ -44,7 +44,7 @@ run: prepare
 
 test: install
 	rm -f .coverage .coverage.*
-	$(PY) -m pytest --cov --cov-report= $(PYTEST_ARGS)
+	$(PY) -m pytest --cov --cov-report= --durations=15 $(PYTEST_ARGS)
 	$(PY) -m coverage combine -q || true
 	$(PY) -m coverage report --include='gateway/*' --fail-under=85
 	$(PY) -m coverage report --include='services/*' --fail-under=85
