@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from gateway.config import Guard, Mode, Route, RoutingTable, Shadow, Timeouts
+from gateway.config import SAFE_METHODS, Guard, Mode, Route, RoutingTable, Shadow, Timeouts
 from gateway.errors import ConfigError, ConfigIssue
 from gateway.groups import check_groups
 from gateway.matcher import AmbiguousRoute, Matcher, Template, TemplateError, parse_template
@@ -269,7 +269,7 @@ def compile_table(
                 )
         methods = _route_methods(route)
         if route.uses_shadow:
-            unsafe = {"ANY"} if methods is None else methods - {"GET", "HEAD", "OPTIONS"}
+            unsafe = {"ANY"} if methods is None else methods - SAFE_METHODS
             if unsafe:
                 problem(
                     route.id,

@@ -37,7 +37,7 @@ from gateway.hooks import Answer, ExchangeHooks
 from gateway.inventory import Coverage, Endpoint, InventoryError, Placement, Resolver, coverage, load_url_map
 from gateway.paths import UnsafePath, split_path
 from gateway.rollout import Decision, PhaseSpec, phase_at
-from gateway.shadow import DiffStore, ShadowJob, ShadowMirror, mirror_headers
+from gateway.shadow import SHADOW_METHODS, DiffStore, ShadowJob, ShadowMirror, mirror_headers
 from gateway.state import PinSharing, build_pin_store
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ log = structlog.get_logger("gateway.cutover")
 
 STATS_WINDOW = 300.0
 """Seconds of per-side statistics shown on the dashboard."""
-SHADOW_METHODS = frozenset({"GET", "HEAD"})
 DECISION_CACHE = 4096
 SHUTDOWN_WAIT = 5.0
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from gateway.config import SAFE_METHODS
 
 
 class Attempt(enum.Enum):

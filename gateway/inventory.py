@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gateway.config import SAFE_METHODS
+
 DEFAULT_APP_FACTORY = "legacy_flask.app:create_app"
 IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 STATES = ("not migrated", "shadow", "canary", "live", "pinned back")
 
 # Runs in the child: import the app factory, print its url_map as JSON. Nothing from the

@@ -33,7 +33,8 @@ DEFAULT_QUEUE_SIZE = 1000
 DEFAULT_WORKERS = 4
 DEFAULT_MAX_BODY = 1 << 20
 DEFAULT_RECENT = 100
-SAFE_METHODS = frozenset({"GET", "HEAD"})
+#: The methods mirrored to the target (the cutover decides per request; the mirror refuses others).
+SHADOW_METHODS = frozenset({"GET", "HEAD"})
 
 # Headers that describe one hop or one body, never copied onto the mirrored request.
 _NOT_MIRRORED = frozenset(
@@ -248,7 +249,7 @@ class ShadowMirror:
 
     def submit(self, job: ShadowJob) -> bool:
         """Queue a job without ever waiting; ``False`` (and counted) when the queue is full."""
-        if job.method not in SAFE_METHODS:
+        if job.method not in SHADOW_METHODS:
             raise ValueError(f"shadow mirrors only safe methods, not {job.method}")
         try:
             self._queue.put_nowait(job)
