@@ -70,10 +70,7 @@ async def proxy_websocket(proxy: Proxy, scope: Scope, receive: Receive, send: Se
         )
         proxy.metrics.observe(decision.route_id, decision.mode, decision.upstream, status, 0.0, None)
         return
-    accept_headers = [(proxy._rid_name, request_id.encode("latin-1"))]
-    if proxy._route_headers:
-        accept_headers.append((b"x-gateway-route", decision.route_id.encode("latin-1")))
-        accept_headers.append((b"x-gateway-upstream", decision.upstream.encode("latin-1")))
+    accept_headers = proxy._gateway_headers(decision, request_id)
     await send({"type": "websocket.accept", "subprotocol": upstream_ws.protocol, "headers": accept_headers})
 
     async def client_to_upstream() -> None:
