@@ -350,42 +350,33 @@ class Proxy:
                 )
                 return
             has_body = chunked or (length is not None and length > 0)
-            try:
-                status = await self._forward(
-                    scope,
-                    receive,
-                    send,
-                    upstream,
-                    method,
-                    headers,
-                    has_body,
-                    chunked,
-                    decision,
-                    request_id,
-                    exchange,
-                )
-            except (UpstreamError, _Retry) as exc:
-                alternate = self._fallback_for(exc, decision, method, has_body, exchange)
-                if alternate is None:
-                    raise exc.error if isinstance(exc, _Retry) else exc from None
-                exchange.fell_back_from = decision.upstream
-                exchange.reached = True
-                decision = dataclasses.replace(decision, upstream=alternate)
-                upstream = table.upstreams[alternate]
-                headers = self._upstream_headers(scope, upstream, request_id)[0]
-                status = await self._forward(
-                    scope,
-                    receive,
-                    send,
-                    upstream,
-                    method,
-                    headers,
-                    has_body,
-                    chunked,
-                    decision,
-                    request_id,
-                    exchange,
-                )
+            while True:  # a second pass only after a fallback, and never a third
+                try:
+                    status = await self._forward(
+                        scope,
+                        receive,
+                        send,
+                        upstream,
+                        method,
+                        headers,
+                        has_body,
+                        chunked,
+                        decision,
+                        request_id,
+                        exchange,
+                    )
+                    break
+                except (UpstreamError, _Retry) as exc:
+                    if exchange.fell_back_from is not None:
+                        raise  # the fallback upstream failed too
+                    alternate = self._fallback_for(exc, decision, method, has_body, exchange)
+                    if alternate is None:
+                        raise exc.error if isinstance(exc, _Retry) else exc from None
+                    exchange.fell_back_from = decision.upstream
+                    exchange.reached = True
+                    decision = dataclasses.replace(decision, upstream=alternate)
+                    upstream = table.upstreams[alternate]
+                    headers = self._upstream_headers(scope, upstream, request_id)[0]
         except UpstreamError as exc:
             error_kind = exc.code
             status = exc.status
