@@ -19,7 +19,7 @@ import asyncio
 import hashlib
 import random
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,7 @@ from gateway.health import HealthChecker
 from gateway.history import ChangeHistory, RouteSnapshot
 from gateway.hooks import Answer, ExchangeHooks
 from gateway.inventory import Coverage, Endpoint, InventoryError, Placement, Resolver, coverage, load_url_map
+from gateway.metrics import CutoverCollector
 from gateway.paths import UnsafePath, split_path
 from gateway.rollout import Decision, PhaseSpec, phase_at
 from gateway.shadow import SHADOW_METHODS, DiffStore, ShadowJob, ShadowMirror, mirror_headers
@@ -662,57 +663,3 @@ class Cutover(ExchangeHooks):
             "requests_on_target": on_target,
             "requests": total_traffic,
         }
-
-
-class CutoverCollector:
-    """Prometheus view of the cutover state, built at scrape time (nothing on the request path)."""
-
-    def __init__(self, cutover: Cutover) -> None:
-        self._cutover = cutover
-
-    def describe(self) -> list[Any]:
-        return []
-
-    def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
-        cut = self._cutover
-        sides = CounterMetricFamily(
-            "figway_cutover_side_requests",
-            "Requests per route and side (legacy/target).",
-            labels=["route", "side"],
-        )
-        side_errors = CounterMetricFamily(
-            "figway_cutover_side_errors",
-            "5xx or unanswered requests per route and side.",
-            labels=["route", "side"],
-        )
-        for (route_id, side), stats in cut.stats.items():
-            sides.add_metric([route_id, side], stats.requests)
-            side_errors.add_metric([route_id, side], stats.errors)
-        shadow = CounterMetricFamily(
-            "figway_shadow_requests", "Mirrored requests by route and result.", labels=["route", "result"]
-        )
-        for route_id, entry in cut.diffs.routes().items():
-            shadow.add_metric([route_id, "same"], entry.compared - entry.differing)
-            shadow.add_metric([route_id, "different"], entry.differing)
-            shadow.add_metric([route_id, "error"], entry.errors)
-            shadow.add_metric([route_id, "dropped"], entry.dropped)
-        fallbacks = CounterMetricFamily(
-            "figway_fallbacks",
-            "Requests answered by the fallback side after the target failed.",
-            labels=["route"],
-        )
-        for route_id, count in cut.fallbacks.items():
-            fallbacks.add_metric([route_id], count)
-        pinned = GaugeMetricFamily(
-            "figway_route_pinned", "1 while a route is pinned to legacy.", labels=["route"]
-        )
-        for route_id in cut.pins.all():
-            pinned.add_metric([route_id], 1)
-        breaker = GaugeMetricFamily(
-            "figway_breaker_open", "1 while an upstream's circuit breaker is not closed.", labels=["upstream"]
-        )
-        for name, state in cut.breakers.all().items():
-            breaker.add_metric([name], 0 if state.state == "closed" else 1)
-        yield from (sides, side_errors, shadow, fallbacks, pinned, breaker)

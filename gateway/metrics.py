@@ -1,10 +1,19 @@
-"""Prometheus metrics, one registry per gateway app (tests build many apps in one process)."""
+"""Prometheus metrics, one registry per gateway app (tests build many apps in one process).
+
+:class:`GatewayMetrics` is counted on the request path; :class:`CutoverCollector` reads the
+cutover state at scrape time.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+if TYPE_CHECKING:
+    from gateway.cutover import Cutover
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -66,3 +75,55 @@ class GatewayMetrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class CutoverCollector:
+    """Prometheus view of the cutover state, built at scrape time (nothing on the request path)."""
+
+    def __init__(self, cutover: Cutover) -> None:
+        self._cutover = cutover
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Iterator[Any]:
+        cut = self._cutover
+        sides = CounterMetricFamily(
+            "figway_cutover_side_requests",
+            "Requests per route and side (legacy/target).",
+            labels=["route", "side"],
+        )
+        side_errors = CounterMetricFamily(
+            "figway_cutover_side_errors",
+            "5xx or unanswered requests per route and side.",
+            labels=["route", "side"],
+        )
+        for (route_id, side), stats in cut.stats.items():
+            sides.add_metric([route_id, side], stats.requests)
+            side_errors.add_metric([route_id, side], stats.errors)
+        shadow = CounterMetricFamily(
+            "figway_shadow_requests", "Mirrored requests by route and result.", labels=["route", "result"]
+        )
+        for route_id, entry in cut.diffs.routes().items():
+            shadow.add_metric([route_id, "same"], entry.compared - entry.differing)
+            shadow.add_metric([route_id, "different"], entry.differing)
+            shadow.add_metric([route_id, "error"], entry.errors)
+            shadow.add_metric([route_id, "dropped"], entry.dropped)
+        fallbacks = CounterMetricFamily(
+            "figway_fallbacks",
+            "Requests answered by the fallback side after the target failed.",
+            labels=["route"],
+        )
+        for route_id, count in cut.fallbacks.items():
+            fallbacks.add_metric([route_id], count)
+        pinned = GaugeMetricFamily(
+            "figway_route_pinned", "1 while a route is pinned to legacy.", labels=["route"]
+        )
+        for route_id in cut.pins.all():
+            pinned.add_metric([route_id], 1)
+        breaker = GaugeMetricFamily(
+            "figway_breaker_open", "1 while an upstream's circuit breaker is not closed.", labels=["upstream"]
+        )
+        for name, state in cut.breakers.all().items():
+            breaker.add_metric([name], 0 if state.state == "closed" else 1)
+        yield from (sides, side_errors, shadow, fallbacks, pinned, breaker)
