@@ -214,6 +214,7 @@ class Cutover(ExchangeHooks):
         self.stats: dict[tuple[str, str], SideStats] = {}
         self.fingerprints: dict[str, str] = {}
         self._routes: dict[str, CompiledRoute] = {}
+        self._diff_configs: dict[str, DiffConfig] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.fallbacks: dict[str, int] = {}
         self._decisions: dict[tuple[Any, ...], CutoverDecision] = {}
@@ -289,6 +290,7 @@ class Cutover(ExchangeHooks):
 
     def _adopt(self, table: CompiledTable) -> None:
         self._routes = {route.id: route for route in table.routes}
+        self._diff_configs = {route.id: _diff_config(route) for route in table.routes}
         self.fingerprints = {route.id: route_fingerprint(route) for route in table.routes}
         guards: dict[str, Guard] = {}
         for route in table.routes:
@@ -528,7 +530,7 @@ class Cutover(ExchangeHooks):
             target_url=table.upstreams[decision.alternate].url + suffix,
             headers=headers,
             legacy=legacy,
-            config=_diff_config(route),
+            config=self._diff_configs[route.id],
             legacy_url=table.upstreams[decision.upstream].url + suffix if learn else None,
             request_id=request_id,
             path=suffix,
