@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from gateway.compiler import CompiledTable
 from gateway.cutover import Cutover
+from gateway.plan import describe
 
 PREFIX = "/_gateway"
 STATES = ("legacy", "shadow", "canary", "live", "pinned")
@@ -160,10 +161,6 @@ def _mode(row: dict[str, Any]) -> str:
     return str(row["mode"])
 
 
-def _mode_label(mode: str, percent: float | None) -> str:
-    return f"canary {percent or 0:g}%" if mode == "canary" else mode
-
-
 def _side(stats: dict[str, Any] | None) -> str:
     if not stats:
         return '<td class="num">–</td><td class="num">–</td><td class="num">–</td>'
@@ -176,13 +173,11 @@ def _side(stats: dict[str, Any] | None) -> str:
 def _route_row(row: dict[str, Any]) -> str:
     rid = _e(row["id"])
     mode = _mode(row)
-    label = "pinned → legacy" if mode == "pinned" else _mode_label(str(row["mode"]), row["percent"])
+    label = "pinned → legacy" if mode == "pinned" else describe(str(row["mode"]), row["percent"])
     flip = row["next_flip"]
     flip_text = "–"
     if flip is not None:
-        flip_text = (
-            f"{_e(_mode_label(flip['mode'], flip['percent']))}<br><small>{_e(_iso(flip['at']))}</small>"
-        )
+        flip_text = f"{_e(describe(flip['mode'], flip['percent']))}<br><small>{_e(_iso(flip['at']))}</small>"
     shadow = row["shadow"]
     diff = "–"
     if shadow is not None:
