@@ -642,26 +642,30 @@ class Cutover(ExchangeHooks):
 
     def scoreboard(self, table: CompiledTable, at: float | None = None) -> dict[str, Any]:
         """Routes and traffic per state: the migration's progress at a glance."""
-        rows = self.route_state(table, at)
-        rollout = [r for r in rows if r["rollout"]]
-        states = ("legacy", "shadow", "canary", "live", "pinned")
-        count = dict.fromkeys(states, 0)
-        traffic = dict.fromkeys(states, 0)
-        for row in rollout:
-            state = "pinned" if row["pinned"] else row["mode"]
-            count[state] += 1
-            traffic[state] += row["requests"]
-        total_traffic = sum(traffic.values())
-        on_target = 0
-        for row in rollout:
-            target = row["sides"]["target"]
-            on_target += target["requests"] if target else 0
-        return {
-            "routes": len(rollout),
-            "count": count,
-            "traffic": traffic,
-            "traffic_share": {k: (v / total_traffic if total_traffic else 0.0) for k, v in traffic.items()},
-            "live_share": count["live"] / len(rollout) if rollout else 0.0,
-            "requests_on_target": on_target,
-            "requests": total_traffic,
-        }
+        return tally(self.route_state(table, at))
+
+
+def tally(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The scoreboard of :meth:`Cutover.route_state` rows: routes and traffic per state."""
+    rollout = [r for r in rows if r["rollout"]]
+    states = ("legacy", "shadow", "canary", "live", "pinned")
+    count = dict.fromkeys(states, 0)
+    traffic = dict.fromkeys(states, 0)
+    for row in rollout:
+        state = "pinned" if row["pinned"] else row["mode"]
+        count[state] += 1
+        traffic[state] += row["requests"]
+    total_traffic = sum(traffic.values())
+    on_target = 0
+    for row in rollout:
+        target = row["sides"]["target"]
+        on_target += target["requests"] if target else 0
+    return {
+        "routes": len(rollout),
+        "count": count,
+        "traffic": traffic,
+        "traffic_share": {k: (v / total_traffic if total_traffic else 0.0) for k, v in traffic.items()},
+        "live_share": count["live"] / len(rollout) if rollout else 0.0,
+        "requests_on_target": on_target,
+        "requests": total_traffic,
+    }

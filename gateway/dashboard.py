@@ -17,7 +17,7 @@ from fastapi.params import Depends
 from fastapi.responses import HTMLResponse
 
 from gateway.compiler import CompiledTable
-from gateway.cutover import Cutover
+from gateway.cutover import Cutover, tally
 from gateway.plan import describe
 
 PREFIX = "/_gateway"
@@ -59,11 +59,13 @@ def cutover_state(gateway: GatewayLike) -> dict[str, Any]:
     table = gateway.tables.table
     cutover = gateway.cutover
     last = gateway.reloader.last
+    now = cutover.clock()
+    rows = cutover.route_state(table, now)  # one read for both views: they agree on every count
     return {
-        "at": _iso(cutover.clock()),
+        "at": _iso(now),
         "table": {"file": table.source, "sha256": table.sha256, "loaded_at": _iso(table.loaded_at)},
-        "scoreboard": cutover.scoreboard(table),
-        "routes": cutover.route_state(table),
+        "scoreboard": tally(rows),
+        "routes": rows,
         "upstreams": {
             name: {**state, "url": table.upstreams[name].url if name in table.upstreams else None}
             for name, state in cutover.upstream_state().items()
