@@ -87,12 +87,8 @@ def _parse_when(value: str, timezone: str) -> float:
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
-    path = args.config or _config_default()
-    try:
-        table = load_table(path)
-    except ConfigError as exc:
-        for issue in exc.issues:
-            print(str(issue), file=sys.stderr)
+    table = cutover_cli.load_reporting(args.config or _config_default(), sys.stderr)
+    if table is None:
         return 1
     try:
         at = None if args.at is None else _parse_when(args.at, table.timezone)

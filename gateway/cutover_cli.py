@@ -83,7 +83,8 @@ def _endpoints(args: argparse.Namespace, app_default: str) -> list[Endpoint]:
     return asyncio.run(load_url_map(args.app or app_default, cwd=Path.cwd()))
 
 
-def _load(path: str, err: TextIO) -> CompiledTable | None:
+def load_reporting(path: str, err: TextIO) -> CompiledTable | None:
+    """The table at ``path``, or None after printing its issues to ``err``."""
     try:
         return load_table(path)
     except ConfigError as exc:
@@ -93,7 +94,7 @@ def _load(path: str, err: TextIO) -> CompiledTable | None:
 
 
 def cmd_plan(args: argparse.Namespace, path: str, out: TextIO) -> int:
-    table = _load(path, sys.stderr)
+    table = load_reporting(path, sys.stderr)
     if table is None:
         return 1
     zone = ZoneInfo(table.timezone)
@@ -120,7 +121,7 @@ async def _fetch(url: str, token: str | None) -> httpx.Response:
 def cmd_coverage(
     args: argparse.Namespace, path: str, app_default: str, token: str | None, out: TextIO
 ) -> int:
-    table = _load(path, sys.stderr)
+    table = load_reporting(path, sys.stderr)
     if table is None:
         return 1
     try:
@@ -172,7 +173,7 @@ def cmd_scaffold(args: argparse.Namespace, path: str, app_default: str, out: Tex
     taken: set[str] = set()
     timezone = "UTC"
     if table_file.exists():
-        table = _load(path, sys.stderr)
+        table = load_reporting(path, sys.stderr)
         if table is None:
             return 1
         taken = {route.id for route in table.routes}
