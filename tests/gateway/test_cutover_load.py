@@ -36,7 +36,8 @@ PHASES = [
 ]
 CLIENTS = 4
 PER_PHASE = 300
-RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
+# Written to var/ (ignored by git) so a test run never dirties the checkout.
+RESULTS = Path(__file__).resolve().parents[2] / "var" / "artifacts"
 
 
 @pytest.mark.slow
