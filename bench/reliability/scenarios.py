@@ -530,6 +530,11 @@ def shadow_faults(database_url: str, workdir: Path, *, seconds: float, workers: 
         "shadow after failing phase": after_failing,
         "shadow after hanging phase": after_hanging,
         "requests that reached the shadow target": mirrored,
+        # Which side produced a failure: the gateway adds X-Gateway-* to an upstream's answer,
+        # so a failure without them came from the gateway itself.
+        "failed answers (phase, status, error, gateway headers)": [
+            (name, o.status, o.error, o.headers) for name, p in phases.items() for o in p.failed()
+        ],
     }
     result.check("clients unaffected: zero errors in every phase", result.failed == 0)
     result.check("clients answered from legacy", from_legacy)
