@@ -157,9 +157,15 @@ def test_early_answer_to_an_upload_is_relayed(tmp_path: Path) -> None:
             try:
                 response = httpx.post(f"{gw.url}/upload", content=body())
             except httpx.HTTPError:
-                pytest.skip("the client stopped sending before reading the early answer")
-    assert response.status_code == 413
-    assert response.text == "big"
+                # A client that keeps sending may see the connection close before it reads the
+                # early answer (RFC 9112 9.6 lets the server close); then the gateway must still
+                # serve the next request, which is what this branch checks instead of skipping.
+                response = None
+            answered_after = httpx.get(f"{gw.url}/_gateway/healthz")
+    assert answered_after.status_code == 200
+    if response is not None:
+        assert response.status_code == 413
+        assert response.text == "big"
 
 
 def test_head_and_304_answers_carry_no_body(tmp_path: Path) -> None:
