@@ -50,6 +50,11 @@ class Enricher:
     # SQLite has one writer at a time; queueing our writers here costs nothing, while letting
     # them meet in SQLite's busy handler costs sleeps of up to 100 ms per collision.
     write_lock: asyncio.Lock | None = None
+    # The reads before the providers are asked (services.db: one round trip per read on MariaDB).
+    read_sessions: async_sessionmaker[AsyncSession] | None = None
+
+    def reading(self) -> AsyncSession:
+        return (self.read_sessions or self.sessions)()
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
@@ -75,7 +80,7 @@ class Enricher:
 
     async def enrich_artist(self, artist_id: int, *, force_refresh: bool = False) -> EnrichmentResult:
         started = time.monotonic()
-        async with self.sessions() as session:
+        async with self.reading() as session:
             artist = await session.get(Artist, artist_id)
             if artist is None:
                 raise ArtistNotFound(f"Artist {artist_id} not found")
@@ -135,7 +140,7 @@ class Enricher:
     async def refresh_video(self, video_id: int) -> tuple[EnrichmentResult, dict[str, Any]] | None:
         """IMVDb video details + Last.fm track.getinfo merged into the video row; None: no video."""
         started = time.monotonic()
-        async with self.sessions() as session:
+        async with self.reading() as session:
             video = await _video(session, video_id)
             if video is None:
                 return None
