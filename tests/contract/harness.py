@@ -167,7 +167,14 @@ class Pair:
 def session_cookie(legacy_app: Any, user: str) -> str:
     """The `mvidarr_session` cookie legacy's /auth/login would set for this seeded user."""
     serializer = legacy_app.session_interface.get_signing_serializer(legacy_app)
-    data = {"user_id": USERS[user], "username": user, "role": "x", "session_token": f"token-{user}"}
+    # Permanent, as legacy's /auth/login makes it: both sides then re-send it on every answer.
+    data = {
+        "_permanent": True,
+        "user_id": USERS[user],
+        "username": user,
+        "role": "x",
+        "session_token": f"token-{user}",
+    }
     value = serializer.dumps(data)
     return value if isinstance(value, str) else value.decode()
 
