@@ -35,6 +35,8 @@ logger = logging.getLogger("services.errors")
 REQUEST_ID_HEADER = "X-Request-ID"
 # Route families that keep the legacy contract (their errors are `{"error": "<message>"}`).
 LEGACY_PREFIXES = ("/api/",)
+# Legacy's other blueprints: werkzeug's own HTML pages for routing misses (legacy re-raises them).
+LEGACY_HTML_PREFIXES = ("/auth/", "/admin/")
 
 
 class ServiceError(Exception):
@@ -157,6 +159,8 @@ async def _routing_miss(request: Request, status: int) -> Response | None:
     from services.guard import guard_answer  # the guard imports this module
 
     path = request.url.path
+    if not (_is_legacy_path(path) or path.startswith(LEGACY_HTML_PREFIXES)):
+        return None  # a services-only path (/healthz, /metrics): the structured error
     blocked = await guard_answer(request)
     if blocked is not None:
         return blocked
@@ -166,7 +170,7 @@ async def _routing_miss(request: Request, status: int) -> Response | None:
     methods = _legacy_routing.allowed_methods(request) if status == 405 else []
     if request.method == "OPTIONS" and methods:
         return _legacy_routing.options_answer(methods)
-    if not _is_legacy_path(path):
+    if path.startswith(LEGACY_HTML_PREFIXES):
         return _legacy_routing.werkzeug_error_page(status, methods)
     return None
 

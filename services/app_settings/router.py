@@ -93,8 +93,9 @@ async def update_setting(key: str, request: Request, session: SessionDep) -> Leg
     if "value" not in data:
         raise legacy_error(400, "Value is required")
     description: Any = data.get("description")
-    if description is not None and not isinstance(description, str):
-        # Legacy stores whatever it gets here (or fails with a 500): we refuse, as a 400.
+    if isinstance(description, dict | list):
+        # Legacy stores any scalar here (the TEXT column keeps 5 as "5"); an object or a list
+        # cannot be bound, legacy's 500: refused as a 400 (differences.yaml).
         raise legacy_error(400, "Description must be a string")
     await SettingRepository(session).set_many(
         values={key: data["value"]}, descriptions={key: description} if description else {}

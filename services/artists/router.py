@@ -165,7 +165,7 @@ async def create_artist(request: Request, session: SessionDep) -> LegacyJSONResp
     imvdb_id = str(data["imvdb_id"]) if data.get("imvdb_id") else None
     if await repo.name_taken(name=name) or (imvdb_id and await repo.imvdb_id_taken(imvdb_id=imvdb_id)):
         raise legacy_error(409, "Artist already exists")
-    validate_body(ArtistFields, data)
+    validate_body(ArtistFields, data, read=("folder_path",))  # the only one of them create copies
     artist = await repo.create(
         name=name,
         imvdb_id=imvdb_id,

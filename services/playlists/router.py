@@ -166,7 +166,7 @@ async def create_playlist(request: Request, session: SessionDep, user: SessionUs
     repo = PlaylistRepository(session)
     if await repo.name_taken(user_id=user.id, name=name):
         raise legacy_error(400, "A playlist with this name already exists")
-    validate_body(PlaylistFields, data)
+    validate_body(PlaylistFields, data, read=("description",))  # create ignores thumbnail_url
     playlist = await repo.create(
         name=name,
         description=data.get("description"),
@@ -312,10 +312,14 @@ async def reorder_videos(
             or not isinstance(item.get("position"), int)
         ):
             raise legacy_error(400, "Each entry order needs an integer id and position")
-        if abs(item["id"]) > MAX_ID or abs(item["position"]) >= 2**31:
+        if abs(item["id"]) > MAX_ID:
             raise legacy_error(400, "Each entry order needs an integer id and position")
         wanted[item["id"]] = item["position"]
     entries = await PlaylistRepository(session).entries_by_id(playlist_id=playlist.id, entry_ids=list(wanted))
+    # Legacy binds a position only for an entry that exists: past 64 bits that is its 500, and
+    # for an unknown entry id any position is accepted (and ignored).
+    if any(not -(2**63) <= wanted[entry.id] < 2**63 for entry in entries):
+        raise legacy_error(400, "Each entry order needs an integer id and position")
     for entry in entries:
         entry.position = wanted[entry.id]
     playlist.updated_at = utcnow()

@@ -138,7 +138,8 @@ def _normalise_header(name: str, value: str, origin: str) -> str:
     return value
 
 
-def _headers(response: httpx.Response, origin: str) -> list[tuple[str, str]]:
+def visible_headers(response: httpx.Response, origin: str) -> list[tuple[str, str]]:
+    """The headers a client reads, normalised, sorted (transport headers left out)."""
     return sorted(
         (name.lower(), _normalise_header(name.lower(), value, origin))
         for name, value in response.headers.multi_items()
@@ -168,7 +169,7 @@ class Side:
         self.client.cookies.clear()
         response = self.client.request(probe.method, probe.url(), headers=headers, content=probe.body)
         raw = Reply(response.status_code, list(response.headers.multi_items()), response.content)
-        headers = _headers(response, self.origin)
+        headers = visible_headers(response, self.origin)
         if probe.method == "HEAD":  # no body to compare: the length legacy announces is the evidence
             headers.append(("content-length", response.headers.get("content-length", "")))
         body = _normalise_body(response.content, self.origin, probe.path)

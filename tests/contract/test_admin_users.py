@@ -1,4 +1,4 @@
-"""`/admin/api/users/<id>/role` and `/toggle-active`: routed to services by `admin-write`, legacy's contract."""
+"""`/admin/api/users/<id>/role` and `/toggle-active`, routed to services by `admin-write`."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import decimal
 import json
 import uuid
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import pytest
@@ -27,7 +27,7 @@ def flask_bytes(value: Any) -> bytes:
         return _FLASK.json.response(value).get_data()
 
 
-class Color(str, Enum):
+class Color(StrEnum):
     RED = "RED"
 
 
