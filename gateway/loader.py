@@ -15,9 +15,9 @@ import yaml
 from pydantic import ValidationError
 
 from gateway.compiler import CompiledTable, compile_table
-from gateway.config import Route, RoutingTable
 from gateway.errors import ConfigError, ConfigIssue
 from gateway.rollout import system_clock
+from gateway.routing_schema import Route, RoutingTable
 from gateway.types import Clock
 from gateway.upstream_env import apply_url_overrides, url_overrides
 
