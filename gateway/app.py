@@ -93,7 +93,7 @@ class Gateway:
         self.admin.include_router(
             cutover_api.build_router(cutover, self.tables, self.cutover_state, require_admin)
         )
-        self.admin.include_router(dashboard.build_router(self.cutover_state, require_admin))
+        self.admin.include_router(dashboard.build_router(self.cutover_state, self.admin.state.admin_access))
         #: Extension points: coroutines run after start-up and before shutdown; more admin routes go
         #: through ``self.admin.include_router``.
         self.on_startup: list[Callable[[], Awaitable[None]]] = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -146,6 +146,19 @@ def _schedule(route: Route, default: str, zone: ZoneInfo) -> tuple[PhaseSpec, ..
     return compile_phases(route.rollout or (), zone)
 
 
+UPSTREAM_KEYS = ("to", "target", "legacy", "fallback")
+
+
+def unknown_upstreams(route: Mapping[str, Any], upstreams: Collection[str]) -> list[str]:
+    """A route's references to upstreams that the table does not define (also asked of a route
+    whose structure is invalid, so that ``check`` reports both kinds of error in one run)."""
+    return [
+        f"{key}: unknown upstream {name!r} (defined: {', '.join(upstreams)})"
+        for key in UPSTREAM_KEYS
+        if isinstance(name := route.get(key), str) and name not in upstreams
+    ]
+
+
 def compile_table(
     table: RoutingTable,
     *,
@@ -175,14 +188,8 @@ def compile_table(
             problem(route.id, f"duplicate route id {route.id!r}", where)
             continue
         seen.add(route.id)
-        for key in ("to", "target", "legacy", "fallback"):
-            name = getattr(route, key)
-            if name is not None and name not in table.upstreams:
-                problem(
-                    route.id,
-                    f"{key}: unknown upstream {name!r} (defined: {', '.join(table.upstreams)})",
-                    where,
-                )
+        for message in unknown_upstreams(route.model_dump(), table.upstreams):
+            problem(route.id, message, where)
         methods = _route_methods(route)
         if route.uses_shadow:
             unsafe = {"ANY"} if methods is None else methods - SAFE_METHODS

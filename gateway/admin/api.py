@@ -92,6 +92,7 @@ def build_admin(parts: AdminParts) -> FastAPI:
     )
     #: Other admin routers (cutover, dashboard) protect their routes with the same dependency.
     app.state.require_admin = admin
+    app.state.admin_access = access
 
     @app.exception_handler(HTTPException)
     async def _error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -13,14 +13,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.params import Depends
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from gateway.admin.access import PREFIX, AdminAccess
 from gateway.admin.readmodel import STATES
 from gateway.plan import describe
 
-PREFIX = "/_gateway"
 _COLOURS = {
     "legacy": "#9aa5b1",
     "shadow": "#7b61ff",
@@ -36,8 +35,9 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
-def build_router(state: Callable[[], dict[str, Any]], admin: Depends) -> APIRouter:
+def build_router(state: Callable[[], dict[str, Any]], access: AdminAccess) -> APIRouter:
     """The page and its board fragment; ``state`` reads the cutover state (readmodel JSON)."""
+    admin = Depends(access)
     router = APIRouter(tags=["cutover"])
 
     @router.get(f"{PREFIX}/api/cutover/board", dependencies=[admin], response_class=HTMLResponse)
@@ -45,7 +45,16 @@ def build_router(state: Callable[[], dict[str, Any]], admin: Depends) -> APIRout
         return HTMLResponse(render_board(state()))
 
     @router.get(f"{PREFIX}/", response_class=HTMLResponse, include_in_schema=False)
-    async def page() -> HTMLResponse:
+    async def page(request: Request) -> HTMLResponse:
+        # Like every admin path, the page needs the token. A browser cannot send one on navigation,
+        # so without it the answer is a 401 whose body is the page shell (no data): its script asks
+        # for the token and sends it with every fetch.
+        try:
+            access(request)
+        except HTTPException as exc:
+            if exc.status_code != 401:
+                raise
+            return HTMLResponse(PAGE, status_code=401, headers=exc.headers)
         return HTMLResponse(PAGE)
 
     return router

@@ -205,3 +205,16 @@ def test_loopback_only_admin_behind_trusted_proxies_refuses_to_start(tmp_path: P
     asyncio.run(start_and_stop())
     assert guarded.cutover.started
 
+
+
+async def test_dashboard_page_needs_the_token_and_without_it_only_shows_the_token_form(
+    client: httpx.AsyncClient,
+) -> None:
+    refused = await client.get("/_gateway/")
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == "Bearer"
+    assert 'id="token-input"' in refused.text and "sha256" not in refused.text  # the shell, no data
+    board = await client.get("/_gateway/api/cutover/board")
+    assert board.status_code == 401
+    allowed = await client.get("/_gateway/", headers=AUTH)
+    assert allowed.status_code == 200 and 'id="token-input"' in allowed.text

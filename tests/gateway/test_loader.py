@@ -190,6 +190,20 @@ def test_every_error_is_reported_at_once() -> None:
     assert len(errors_of(text)) == 2
 
 
+def test_a_route_with_a_structural_error_still_gets_its_cross_reference_errors() -> None:
+    text = HEAD + (
+        "  - id: a\n    path: /a/{id:nope}\n    target: nowhere\n    fallback: gone\n    colour: blue\n"
+        "  - id: b\n    path: /b\n    to: y\n"
+    )
+    assert errors_of(text) == [
+        "routing.yaml:8 [route a]: unknown parameter type 'nope' in '/a/{id:nope}' (known: str, path, int, uuid)",  # noqa: E501
+        "routing.yaml:9 [route a]: target: unknown upstream 'nowhere' (defined: legacy, services)",
+        "routing.yaml:10 [route a]: fallback: unknown upstream 'gone' (defined: legacy, services)",
+        "routing.yaml:11 [route a]: routes.0.colour: Extra inputs are not permitted",
+        "routing.yaml:12 [route b]: to: unknown upstream 'y' (defined: legacy, services)",
+    ]
+
+
 def test_unknown_top_level_key_and_default() -> None:
     text = HEAD.replace("default: legacy", "default: gone\nextra: 1") + "  []\n"
     messages = errors_of(text.replace("routes:\n  []", "routes: []"))
