@@ -332,9 +332,13 @@ def run_backend(
                         wrk(base + path, connections, seconds, cpu=LOAD_CPU)
                     _say(f"  flame graph {svg.name}")
     return [
-        Row(backend, name, side, cell.summary(), trips.get((name, side.split("@")[0]), 0.0))
+        Row(backend, name, side, cell.summary(), trips.get((name, side), float("nan")))
         for (name, side), cell in cells.items()
     ]
+
+
+def _trips(value: float) -> str:
+    return "-" if value != value else f"{value:.2f}"  # NaN: a baseline ref, not counted
 
 
 def _slug(name: str) -> str:
@@ -373,7 +377,7 @@ def report(rows: list[Row], seconds: int, rounds: int, connections: int) -> str:
         ratio = f"{rps / base:.2f}x" if base and r.side != "legacy" else ""
         lines.append(
             f"| {r.backend} | {r.endpoint} | {r.side} | {rps:.0f} | {ratio} | {r.summary['p50_ms']} |"
-            f" {r.summary['p99_ms']} | {r.summary['cpu_ms_per_request']} | {r.queries_per_request:.2f} |"
+            f" {r.summary['p99_ms']} | {r.summary['cpu_ms_per_request']} | {_trips(r.queries_per_request)} |"
             f" {r.summary['errors']} | {r.summary['load_average']} |"
         )
     return "\n".join(lines) + "\n"

@@ -33,6 +33,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services import _mysql, _sqlite
+from services._legacy_json import loads
 from services.settings import Settings
 
 
@@ -44,6 +45,7 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
             settings.database_url,
             echo=settings.db_echo,
             connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
+            json_deserializer=loads,
             module=_sqlite.dbapi(),  # one worker-thread trip per statement (services/_sqlite.py)
             # Every admitted request may hold a connection; each one beyond the pool is a new
             # sqlite3 connection, worker thread and PRAGMA round, closed again on return.
@@ -68,6 +70,7 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
         settings.database_url,
         echo=settings.db_echo,
         module=_mysql.dbapi(settings.mysql_driver),
+        json_deserializer=loads,
         # Every admitted request may hold a connection: an overflow connection is closed again
         # as it returns, so a pool smaller than the admission limit reconnects under load.
         pool_size=max(settings.db_pool_size, settings.max_in_flight),

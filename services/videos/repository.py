@@ -41,7 +41,10 @@ _VIDEOS, _ARTISTS = Video.__table__, Artist.__table__
 # The same columns as Core table columns: a Core statement skips the ORM's compile and loading
 # layers, and a statement object built once keeps its cache key (SQLAlchemy memoizes it).
 _CORE_LIST_COLUMNS = tuple(_VIDEOS.c[column.key] for column in LIST_COLUMNS)
-_CORE_SORT_COLUMNS = {name: column.expression for name, column in SORT_COLUMNS.items()}
+_CORE_SORT_COLUMNS = {
+    name: (_ARTISTS.c.name if name == "artist_name" else _VIDEOS.c[column.key])
+    for name, column in SORT_COLUMNS.items()
+}
 
 
 @functools.cache
