@@ -47,6 +47,7 @@ def describe_route(table: CompiledTable, route: CompiledRoute, now: float) -> di
         "rollout": [{"from": _iso(p.start), "mode": p.mode, "percent": p.percent} for p in route.schedule],
         "guard": route.guard.model_dump() if route.guard else None,
         "shadow": route.shadow.model_dump() if route.shadow else None,
+        "rate_limit": [quota.describe() for quota in route.quotas],
         "line": route.line,
     }
 

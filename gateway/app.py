@@ -15,6 +15,7 @@ from gateway.loader import load_table
 from gateway.logs import buffered_logger, configure_logging, get_logger
 from gateway.metrics import GatewayMetrics
 from gateway.proxy import Proxy, TableRef
+from gateway.ratelimit import RateLimiter, RedisBuckets
 from gateway.reload import Reloader
 from gateway.rollout import Decider, system_clock
 from gateway.settings import GatewaySettings
@@ -48,6 +49,7 @@ class Gateway:
         self.pool = UpstreamPool()
         #: Rollout decisions, shadow, fallback, breaker, guard: consulted by the proxy per request.
         self.cutover = Cutover.from_settings(self.settings, clock=clock)
+        self.limiter = build_limiter(self.settings, self.metrics)
         self.proxy = Proxy(
             tables=self.tables,
             pool=self.pool,
@@ -57,6 +59,7 @@ class Gateway:
             access_logger=self.access_log,
             decider=decider or self.cutover,
             hooks=hooks or self.cutover,
+            limiter=self.limiter,
         )
         self.reloader = Reloader(
             path=self.settings.routing_file,
@@ -135,6 +138,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
         await self.pool.close()
+        await self.limiter.aclose()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -150,6 +154,18 @@ class Gateway:
                 await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def build_limiter(settings: GatewaySettings, metrics: GatewayMetrics) -> RateLimiter:
+    """Rate limits shared through Redis when a URL is set, else counted by this process alone."""
+    store = None
+    if settings.redis_url is not None:
+        store = RedisBuckets(
+            settings.redis_url.get_secret_value(),
+            prefix=settings.rate_limit_prefix,
+            timeout=settings.rate_limit_timeout,
+        )
+    return RateLimiter(store=store, trusted=settings.trusted_proxies, registry=metrics.registry)
 
 
 def create_app() -> Gateway:

@@ -112,6 +112,12 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     if result["next_flip"] is not None:
         flip = datetime.fromtimestamp(result["next_flip"], UTC).isoformat()
         print(f"  next flip: {flip}", file=out)
+    for policy in result["rate_limits"]:
+        print(
+            f"  rate limit {policy['name']}: {policy['limit']} requests per {policy['window_seconds']:g}s "
+            f"(burst {policy['burst']}) per {policy['key']}; 429 with Retry-After beyond it",
+            file=out,
+        )
     if not result["considered"]:
         print("  no route template matches this path: the default upstream answers", file=out)
     for candidate in result["considered"]:

@@ -19,6 +19,7 @@ from gateway.errors import ConfigError, ConfigIssue
 from gateway.groups import check_groups
 from gateway.matcher import AmbiguousRoute, Matcher, Template, TemplateError, parse_template
 from gateway.paths import UnsafePath, split_path
+from gateway.ratelimit.policy import Quota, compile_quotas
 from gateway.rollout import (
     ALWAYS_LIVE,
     BEFORE_ROLLOUT,
@@ -72,6 +73,7 @@ class CompiledRoute:
     shadow: Shadow | None
     line: int | None = None
     group: str | None = None
+    quotas: tuple[Quota, ...] = ()
 
     def allows(self, method: str) -> bool:
         return self.methods is None or method in self.methods
@@ -98,6 +100,7 @@ class Explanation:
     next_flip: float | None
     candidates: tuple[Candidate, ...]
     error: str | None = None
+    rate_limits: tuple[Quota, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +113,7 @@ class Explanation:
             "upstream_url": self.upstream_url,
             "next_flip": self.next_flip,
             "error": self.error,
+            "rate_limits": [quota.describe() for quota in self.rate_limits],
             "considered": [
                 {
                     "route": c.route_id,
@@ -136,6 +140,8 @@ class CompiledTable:
     board: PhaseBoard = field(repr=False)
     default_decision: Decision
     loaded_at: float
+    #: Route id -> its rate-limit policies, for the routes that have any (looked up per request).
+    quotas: Mapping[str, tuple[Quota, ...]] = field(default_factory=dict)
 
     def match(self, method: str, parts: list[str]) -> CompiledRoute | None:
         return self.matcher.match(method, parts)
@@ -191,6 +197,7 @@ class CompiledTable:
             self.upstreams[decision.upstream].url,
             None if next_flip == NEVER else next_flip,
             tuple(candidates),
+            rate_limits=chosen.quotas,
         )
 
 
@@ -303,6 +310,7 @@ def compile_table(
             shadow=route.shadow,
             line=lines.get(where),
             group=route.group,
+            quotas=compile_quotas(route.id, route.rate_limit),
         )
         if route.group is not None:
             groups.setdefault(route.group, []).append((route.id, schedule))
@@ -331,4 +339,5 @@ def compile_table(
         board=PhaseBoard(tuple(route.schedule for route in routes), clock),
         default_decision=Decision(DEFAULT_ROUTE_ID, "legacy", table.default, BEFORE_ROLLOUT),
         loaded_at=time.time(),
+        quotas=MappingProxyType({route.id: route.quotas for route in routes if route.quotas}),
     )

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from gateway.ratelimit.policy import RateLimits, check_policies
+
 Mode = Literal["legacy", "shadow", "canary", "live"]
 MODES: tuple[Mode, ...] = ("legacy", "shadow", "canary", "live")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -178,6 +180,8 @@ class Route(_Model):
     #: Routes of one group must be answered by the same side at every instant (shared state the
     #: gateway cannot see, e.g. legacy's per-process settings cache); checked at load.
     group: str | None = None
+    #: Per-route rate limits (``gateway.ratelimit.policy``): one policy or a list.
+    rate_limit: RateLimits | None = None
 
     @field_validator("id")
     @classmethod
@@ -202,6 +206,11 @@ class Route(_Model):
         if len(set(upper)) != len(upper):
             raise ValueError("methods lists a method twice")
         return upper
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: RateLimits | None) -> RateLimits | None:
+        return None if value is None else check_policies(value)
 
     @model_validator(mode="after")
     def _check_destination(self) -> Route:

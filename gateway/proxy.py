@@ -42,6 +42,7 @@ from gateway.headers import (
 from gateway.hooks import COPY_LIMIT, Answer, ExchangeHooks
 from gateway.metrics import GatewayMetrics
 from gateway.paths import UnsafePath, split_path
+from gateway.ratelimit import RateLimiter, refusal
 from gateway.rollout import Decider, Decision, PhaseDecider
 from gateway.settings import GatewaySettings
 from gateway.types import Receive, Scope, Send
@@ -152,8 +153,10 @@ class Proxy:
         access_logger: Any = None,
         decider: Decider | None = None,
         hooks: ExchangeHooks | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.tables = tables
+        self.limiter = limiter
         self.pool = pool
         self.metrics = metrics
         self.decider: Decider = decider or PhaseDecider()
@@ -320,6 +323,7 @@ class Proxy:
         decision: Decision | None = None
         status = 500
         error_kind: str | None = None
+        limited = False
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
         if b"?" in raw_path:
             raw_path = raw_path.split(b"?", 1)[0]
@@ -335,6 +339,19 @@ class Proxy:
                 return
             exchange.forward_path = forward_path
             decision = self.decide(table, method, parts, scope)
+            quotas = table.quotas.get(decision.route_id) if self.limiter is not None else None
+            if quotas:
+                assert self.limiter is not None
+                refused = await self.limiter.check(quotas, scope)
+                if refused is not None:
+                    # Refused before anything was forwarded: no upstream outcome, no shadow, no guard.
+                    limited, status, error_kind = True, 429, "rate_limited"
+                    headers, body = refusal(refused.quota, refused.verdict, request_id)
+                    headers.extend(self._gateway_headers(decision, request_id))
+                    await send({"type": "http.response.start", "status": 429, "headers": headers})
+                    await send({"type": "http.response.body", "body": body})
+                    exchange.bytes_out = len(body)
+                    return
             upstream = table.upstreams[decision.upstream]
             headers, header_bytes, length, chunked = self._upstream_headers(scope, upstream, request_id)
             if header_bytes > self._max_header_bytes:
@@ -401,7 +418,7 @@ class Proxy:
         finally:
             _finish(exchange)
             self._record(scope, decision, status, error_kind, exchange, started, request_id)
-            if self.hooks is not None and decision is not None:
+            if self.hooks is not None and decision is not None and not limited:
                 self._answered(table, scope, decision, status, error_kind, exchange, started, request_id)
 
     def _fallback_for(
