@@ -41,7 +41,8 @@ class GatewaySettings(BaseSettings):
     #: Shared state of several gateway processes or replicas (guard pins), e.g. ``redis://redis:6379/0``.
     #: Unset: pins live in this host's state directory. Read from ``GATEWAY_REDIS_URL`` or ``REDIS_URL``.
     redis_url: SecretStr | None = Field(None, validation_alias=AliasChoices("GATEWAY_REDIS_URL", "REDIS_URL"))
-    #: Prefix of the rate-limit keys in Redis (``<prefix>:rl:{route}:...``): replicas sharing budgets share it.
+    #: Prefix of the rate-limit keys in Redis (``<prefix>:rl:{route}:...``): replicas that share budgets
+    #: share it.
     rate_limit_prefix: str = Field("figway", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     #: Seconds Redis gets per rate-limit check before this process counts alone (and warns).
     rate_limit_timeout: float = Field(0.25, gt=0, le=10)

@@ -1,11 +1,11 @@
 """Per-route rate limits: GCRA shared through Redis, with a local fallback.
 
-    policy        routing.yaml's ``rate_limit`` (RateLimit) and its compiled form (Quota)
-    gcra          the algorithm, and the in-process store (LocalBuckets)
-    redis_store   the same algorithm as one atomic Lua script (RedisBuckets)
-    keys          whose budget a request spends (address through trusted proxies, user, API key, header)
-    limiter       RateLimiter: the store in use, the fallback, the metrics
-    headers       the 429 answer with Retry-After and the IETF RateLimit fields
+policy        routing.yaml's ``rate_limit`` (RateLimit) and its compiled form (Quota)
+gcra          the algorithm, and the in-process store (LocalBuckets)
+redis_store   the same algorithm as one atomic Lua script (RedisBuckets)
+keys          whose budget a request spends (address through trusted proxies, user, API key, header)
+limiter       RateLimiter: the store in use, the fallback, the metrics
+headers       the 429 answer with Retry-After and the IETF RateLimit fields
 """
 
 from __future__ import annotations

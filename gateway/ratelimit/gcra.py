@@ -49,7 +49,9 @@ def gcra(tat: float | None, now: float, quota: Quota) -> tuple[Verdict, float | 
 class LocalBuckets:
     """GCRA state in this process only: the store of last resort when Redis cannot be reached."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic, max_keys: int = MAX_LOCAL_KEYS) -> None:
+    def __init__(
+        self, *, clock: Callable[[], float] = time.monotonic, max_keys: int = MAX_LOCAL_KEYS
+    ) -> None:
         self._clock = clock
         self._max_keys = max_keys
         self._tats: dict[str, float] = {}

@@ -37,7 +37,10 @@ async def test_without_redis_the_process_counts_alone_and_says_so_in_metrics() -
     refused = outcomes[2]
     assert refused is not None and refused.quota.name == "login" and refused.verdict.retry_after == 30.0
     value = registry.get_sample_value
-    assert value("figway_ratelimit_decisions_total", {"route": "login", "policy": "login", "outcome": "refused"}) == 1
+    assert (
+        value("figway_ratelimit_decisions_total", {"route": "login", "policy": "login", "outcome": "refused"})
+        == 1
+    )
     assert value("figway_ratelimit_shared") == 0
 
 
@@ -58,7 +61,9 @@ async def test_addresses_behind_a_trusted_proxy_get_their_own_budgets() -> None:
     quotas = _quotas({"limit": 1, "window": 60})
     assert await limiter.check(quotas, _scope("127.0.0.1", [(b"x-forwarded-for", b"198.51.100.1")])) is None
     assert await limiter.check(quotas, _scope("127.0.0.1", [(b"x-forwarded-for", b"198.51.100.2")])) is None
-    assert await limiter.check(quotas, _scope("127.0.0.1", [(b"x-forwarded-for", b"198.51.100.1")])) is not None
+    assert (
+        await limiter.check(quotas, _scope("127.0.0.1", [(b"x-forwarded-for", b"198.51.100.1")])) is not None
+    )
 
 
 async def test_unreachable_redis_falls_back_to_local_counting_with_one_warning() -> None:

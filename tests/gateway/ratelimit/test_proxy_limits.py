@@ -27,7 +27,10 @@ ROUTES = """
 def test_over_limit_requests_get_429_and_are_neither_forwarded_nor_mirrored(tmp_path: Path) -> None:
     with upstream_server("legacy") as (legacy, legacy_state), upstream_server("services") as (svc, svc_state):
         text = table_yaml({"legacy": f"{{url: '{legacy.url}'}}", "services": f"{{url: '{svc.url}'}}"}, ROUTES)
-        with gateway_server(tmp_path, text) as (server, _gateway), httpx.Client(base_url=server.url) as client:
+        with (
+            gateway_server(tmp_path, text) as (server, _gateway),
+            httpx.Client(base_url=server.url) as client,
+        ):
             # A forged X-Forwarded-For from an untrusted peer does not buy a fresh budget.
             answers = [
                 client.get("/api/search", headers={"x-forwarded-for": f"203.0.113.{n}"}) for n in range(5)
@@ -49,10 +52,18 @@ def test_over_limit_requests_get_429_and_are_neither_forwarded_nor_mirrored(tmp_
             assert keyed == [200, 429, 200]
             assert [client.post("/api/keyed").status_code for _ in range(2)] == [200, 429]
             metrics = client.get("/_gateway/metrics").text
-            assert 'figway_ratelimit_decisions_total{outcome="refused",policy="search",route="search"} 2.0' in metrics
+            assert (
+                'figway_ratelimit_decisions_total{outcome="refused",policy="search",route="search"} 2.0'
+                in metrics
+            )
             assert "figway_ratelimit_shared 0.0" in metrics
-            assert 'figway_requests_total{mode="shadow",route="search",status="429",upstream="legacy"} 2.0' in metrics
-            explained = client.get("/_gateway/api/explain", params={"method": "GET", "path": "/api/search"}).json()
+            assert (
+                'figway_requests_total{mode="shadow",route="search",status="429",upstream="legacy"} 2.0'
+                in metrics
+            )
+            explained = client.get(
+                "/_gateway/api/explain", params={"method": "GET", "path": "/api/search"}
+            ).json()
             assert explained["rate_limits"] == [
                 {"name": "search", "limit": 3, "window_seconds": 3600.0, "burst": 3, "key": "address"}
             ]
@@ -63,7 +74,12 @@ def test_over_limit_requests_get_429_and_are_neither_forwarded_nor_mirrored(tmp_
 
 def test_routes_without_a_limit_are_never_refused(tmp_path: Path) -> None:
     with upstream_server("legacy") as (legacy, legacy_state):
-        text = table_yaml({"legacy": f"{{url: '{legacy.url}'}}"}, ROUTES.split("  - id: per-key")[0].replace(
-            "target: services", "target: legacy"))
-        with gateway_server(tmp_path, text) as (server, _gateway), httpx.Client(base_url=server.url) as client:
+        text = table_yaml(
+            {"legacy": f"{{url: '{legacy.url}'}}"},
+            ROUTES.split("  - id: per-key")[0].replace("target: services", "target: legacy"),
+        )
+        with (
+            gateway_server(tmp_path, text) as (server, _gateway),
+            httpx.Client(base_url=server.url) as client,
+        ):
             assert {client.get("/other").status_code for _ in range(20)} == {200}

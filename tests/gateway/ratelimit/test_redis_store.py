@@ -14,7 +14,9 @@ def _quota(limit: int, window: float):  # type: ignore[no-untyped-def]
     return compile_quotas("login", (RateLimit.model_validate({"limit": limit, "window": window}),))[0]
 
 
-async def test_concurrent_takes_from_two_clients_admit_exactly_the_burst(redis_url: str, key_prefix: str) -> None:
+async def test_concurrent_takes_from_two_clients_admit_exactly_the_burst(
+    redis_url: str, key_prefix: str
+) -> None:
     first = RedisBuckets(redis_url, prefix=key_prefix)
     second = RedisBuckets(redis_url, prefix=key_prefix)
     quota = _quota(25, 3600)
