@@ -8,20 +8,33 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from gateway.admin_contract import (
+    ROUTE_LINKS,
+    SafeJSONResponse,
+    document_admin_contract,
+    error_response,
+    install_error_handlers,
+)
 from gateway.compiler import CompiledRoute, CompiledTable
-from gateway.rollout import NEVER, PhaseDecider, phase_at
+from gateway.config import parse_phase_start
+from gateway.rollout import NEVER, PhaseDecider, phase_at, phase_instant
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
 
 PREFIX = "/_gateway"
+#: What ``explain?at=`` accepts: a date-time (offset optional) or an ISO week; never a bare number.
+_INSTANT = re.compile(r"^\d{4}-(W\d{2}|\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)$")
 
 
 def _iso(instant: float | None) -> str | None:
@@ -84,22 +97,26 @@ def build_admin(gateway: Gateway) -> FastAPI:
         openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
+        default_response_class=SafeJSONResponse,
     )
 
     #: Extensions (the cutover machinery) protect their routes with the same dependency.
     app.state.require_admin = admin
 
-    @app.exception_handler(HTTPException)
-    async def _error(request: Request, exc: HTTPException) -> JSONResponse:
-        code = {401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(exc.status_code, "error")
-        body = {"error": {"code": code, "message": str(exc.detail), "request_id": None}}
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    install_error_handlers(app)
+    document_admin_contract(app, public=frozenset({f"{PREFIX}/healthz"}))
 
     @app.get(f"{PREFIX}/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get(f"{PREFIX}/api/routes", dependencies=[admin], tags=["routes"])
+    @app.get(
+        f"{PREFIX}/api/routes",
+        dependencies=[admin],
+        tags=["routes"],
+        operation_id="list_routes",
+        responses={200: {"description": "Every route of the active table", "links": ROUTE_LINKS}},
+    )
     async def routes() -> dict[str, Any]:
         table = gateway.tables.table
         now = table.board.now()
@@ -145,18 +162,56 @@ def build_admin(gateway: Gateway) -> FastAPI:
         result = await gateway.reloader.reload("api")
         return JSONResponse(result.as_dict(), status_code=200 if result.ok else 422)
 
-    @app.get(f"{PREFIX}/api/explain", dependencies=[admin], tags=["routes"])
+    @app.get(
+        f"{PREFIX}/api/explain",
+        dependencies=[admin],
+        tags=["routes"],
+        responses={400: error_response("The path is one the proxy refuses (it would answer 400).")},
+    )
     async def explain(
-        method: Annotated[str, Query(min_length=1, max_length=16)],
-        path: Annotated[str, Query(min_length=1)],
-        at: Annotated[datetime | None, Query(description="ISO date-time (default: now)")] = None,
+        method: Annotated[str, Query(min_length=1, max_length=16, pattern=r"^[A-Za-z]+$")],
+        path: Annotated[str, Query(min_length=1, max_length=8192, pattern=r"^/")],
+        at: Annotated[
+            str | None,
+            Query(
+                max_length=64,
+                json_schema_extra={"format": "date-time"},
+                description="RFC 3339 date-time (default: now); a date-time without offset, or an ISO "
+                "week (2026-W50), is read in the table's timezone",
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         table = gateway.tables.table
-        when = None if at is None else (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
-        return table.explain(method, path, at=when).as_dict()
+        when = None
+        if at is not None:
+            try:
+                if not _INSTANT.match(at):
+                    raise ValueError(
+                        "`at` must be a date-time (2026-12-08T12:00:00Z) or an ISO week (2026-W50)"
+                    )
+                when = phase_instant(parse_phase_start(at), ZoneInfo(table.timezone))
+            except (ValueError, OverflowError) as exc:
+                raise RequestValidationError(
+                    [{"loc": ("query", "at"), "type": "value_error", "msg": str(exc)}]
+                ) from None
+        result = table.explain(method, path, at=when).as_dict()
+        if result["error"] is not None:
+            raise HTTPException(400, str(result["error"]).removeprefix("400: "))
+        return result
 
-    @app.get(f"{PREFIX}/metrics", dependencies=[admin], tags=["metrics"])
-    async def metrics() -> Response:
-        return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    @app.get(
+        f"{PREFIX}/metrics",
+        dependencies=[admin],
+        tags=["metrics"],
+        response_class=PlainTextResponse,
+        responses={
+            200: {
+                "description": "Prometheus text exposition format (not JSON).",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.params import Depends
 from fastapi.responses import HTMLResponse
 
+from gateway.admin_contract import RELEASE_LINK, PinRequest, SafeHTMLResponse, error_response
 from gateway.compiler import CompiledTable
 from gateway.cutover import Cutover, tally
 from gateway.plan import describe
@@ -94,7 +95,7 @@ def build_router(gateway: GatewayLike, admin: Depends) -> APIRouter:
 
     @router.get(f"{PREFIX}/api/cutover/board", dependencies=[admin], response_class=HTMLResponse)
     async def board() -> HTMLResponse:
-        return HTMLResponse(render_board(cutover_state(gateway)))
+        return SafeHTMLResponse(render_board(cutover_state(gateway)))
 
     @router.get(f"{PREFIX}/api/diffs", dependencies=[admin])
     async def diffs(
@@ -118,9 +119,18 @@ def build_router(gateway: GatewayLike, admin: Depends) -> APIRouter:
     async def upstreams() -> dict[str, Any]:
         return {"upstreams": gateway.cutover.upstream_state()}
 
-    @router.post(f"{PREFIX}/api/routes/{{route_id}}/pin", dependencies=[admin])
-    async def pin(route_id: str, body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
-        reason = str((body or {}).get("reason") or "pinned by an operator")
+    @router.post(
+        f"{PREFIX}/api/routes/{{route_id}}/pin",
+        dependencies=[admin],
+        operation_id="pin_route",
+        responses={
+            200: {"description": "The route is pinned to legacy", "links": {"Release": RELEASE_LINK}},
+            404: error_response("No such route in the active table."),
+            409: error_response("The route cannot be pinned (it has no rollout)."),
+        },
+    )
+    async def pin(route_id: str, body: PinRequest | None = Body(None)) -> dict[str, Any]:
+        reason = (body.reason if body is not None else None) or "pinned by an operator"
         try:
             found_route = await gateway.cutover.pin(route_id, reason)
         except ValueError as exc:
@@ -130,7 +140,9 @@ def build_router(gateway: GatewayLike, admin: Depends) -> APIRouter:
         found = gateway.cutover.pins.get(route_id)
         return {"route": route_id, "pinned": found.as_json() if found else None}
 
-    @router.post(f"{PREFIX}/api/routes/{{route_id}}/release", dependencies=[admin])
+    @router.post(
+        f"{PREFIX}/api/routes/{{route_id}}/release", dependencies=[admin], operation_id="release_route"
+    )
     async def release(route_id: str) -> dict[str, Any]:
         released = await gateway.cutover.release(route_id)
         return {"route": route_id, "released": released}
