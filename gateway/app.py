@@ -10,6 +10,8 @@ from typing import Any
 from gateway.admin import PREFIX, build_admin
 from gateway.compiler import CompiledTable
 from gateway.cutover import Cutover
+from gateway.differences import Registry, load_registry
+from gateway.errors import ConfigError
 from gateway.hooks import ExchangeHooks
 from gateway.loader import load_table
 from gateway.logs import buffered_logger, configure_logging, get_logger
@@ -49,6 +51,7 @@ class Gateway:
         self.pool = UpstreamPool()
         #: Rollout decisions, shadow, fallback, breaker, guard: consulted by the proxy per request.
         self.cutover = Cutover.from_settings(self.settings, clock=clock)
+        self.cutover.mirror.registry = self._differences()
         self.limiter = build_limiter(self.settings, self.metrics)
         self.proxy = Proxy(
             tables=self.tables,
@@ -76,6 +79,14 @@ class Gateway:
         self.cutover.attach(self)
         self._watcher: asyncio.Task[None] | None = None
         self._drainer: asyncio.Task[None] | None = None
+
+    def _differences(self) -> Registry:
+        """The deliberate-differences registry; an invalid one is reported and left out, not fatal."""
+        try:
+            return load_registry(self.settings.differences_file)
+        except ConfigError as exc:
+            self.log.error("differences.invalid", errors=[str(issue) for issue in exc.issues])
+            return Registry()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

@@ -163,6 +163,9 @@ class Shadow(_Model):
     unordered: tuple[str, ...] = ()
     percent: float = Field(100.0, gt=0, le=100)
     learn_noise: bool = False
+    #: Also compare what clients see: JSON body bytes (key order, escaping, number spelling, layout) and
+    #: the headers clients read (``gateway.diff_bytes``). Default: on whenever legacy answers JSON.
+    exact: bool | None = None
 
 
 class Route(_Model):

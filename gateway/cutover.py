@@ -128,7 +128,7 @@ def _diff_config(route: CompiledRoute) -> DiffConfig:
     shadow = route.shadow
     if shadow is None:
         return DiffConfig()
-    return DiffConfig.build(ignore=shadow.ignore, unordered=shadow.unordered)
+    return DiffConfig.build(ignore=shadow.ignore, unordered=shadow.unordered, exact=shadow.exact)
 
 
 def snapshot_table(table: CompiledTable, at: float) -> dict[str, RouteSnapshot]:

@@ -52,6 +52,9 @@ class GatewaySettings(BaseSettings):
     # -- cutover machinery (shadow, canary, fallback, breaker, guard) --
     #: Where guard pins are kept across restarts (``pins.json``); None keeps them in memory only.
     state_dir: Path | None = Path("var/gateway")
+    #: The registry of deliberate legacy/services differences: the shadow diff excuses what it allows.
+    #: A missing file is an empty registry.
+    differences_file: Path | None = Path("differences.yaml")
     #: Also append every shadow diff to this JSONL file.
     diff_log: Path | None = None
     #: Mirrored requests waiting for the target beyond this are dropped (and counted).
