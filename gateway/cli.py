@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -12,10 +13,16 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from gateway import cutover_cli
-from gateway.config import parse_phase_start
+from gateway.breaker import Breakers
+from gateway.canary import OverridePolicy
+from gateway.decide import Decider
 from gateway.errors import ConfigError
+from gateway.explain import explain
 from gateway.loader import load_table
+from gateway.pins.sharing import build_pin_store
+from gateway.pins.store import Pins
 from gateway.rollout import phase_instant
+from gateway.routing_schema import parse_phase_start
 
 DEFAULT_CONFIG = "routing.yaml"
 
@@ -42,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("method")
     explain.add_argument("path")
     explain.add_argument("--at", help="ISO date-time or ISO week (2026-W50) to evaluate the rollout at")
+    explain.add_argument(
+        "--header", action="append", default=[], help="a request header 'Name: value' (identity, override)"
+    )
+    explain.add_argument("--client", help="the client address (the identity of last resort)")
     explain.add_argument("--json", action="store_true", help="print JSON")
     cutover_cli.add_commands(commands, "$GATEWAY_ROUTING_FILE or routing.yaml")
     return parser
@@ -95,7 +106,17 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     except ValueError as exc:
         print(f"--at: {exc}", file=sys.stderr)
         return 2
-    result = table.explain(args.method, args.path, at=at).as_dict()
+    headers = []
+    for item in args.header:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            print(f"--header: {item!r} is not 'Name: value'", file=sys.stderr)
+            return 2
+        headers.append((name.strip().lower().encode("latin-1"), value.strip().encode("latin-1")))
+    decider = _offline_decider()
+    result = explain(
+        table, decider, args.method, args.path, at=at, headers=tuple(headers), client=args.client
+    ).as_dict()
     if args.json:
         print(json.dumps(result, indent=2), file=out)
         return 0 if result["error"] is None else 1
@@ -107,6 +128,10 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
         f"upstream {result['upstream']} ({result['upstream_url']})",
         file=out,
     )
+    for name, value in result["inputs"].items():
+        print(f"  input {name}: {json.dumps(value)}", file=out)
+    if result["why"]:
+        print(f"  side {result['side']} because: {result['why']}", file=out)
     if result["forwarded_path"] != args.path.split("?", 1)[0]:
         print(f"  forwarded path: {result['forwarded_path']}", file=out)
     if result["next_flip"] is not None:
@@ -127,6 +152,25 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
             file=out,
         )
     return 0
+
+
+def _offline_decider() -> Decider:
+    """The serving decider, fed what a process without traffic can know: the shared pins (state
+    directory or Redis, as the gateway keeps them); breakers are closed (no traffic seen here; the
+    admin API's explain shows the live ones)."""
+    from gateway.settings import GatewaySettings
+
+    settings = GatewaySettings()
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url is not None else None
+    pins = Pins(build_pin_store(redis_url=redis_url, state_dir=settings.state_dir))
+    try:
+        asyncio.run(pins.load())
+    except Exception as exc:  # explain still answers, without pins, and says so
+        print(f"explain: pins unavailable ({exc}); deciding without them", file=sys.stderr)
+        pins = Pins()
+    token = settings.admin_token.get_secret_value() if settings.admin_token is not None else None
+    override = OverridePolicy.build(token, tuple(str(net) for net in settings.override_networks))
+    return Decider(pins=pins, breakers=Breakers(), override=override)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -23,8 +23,7 @@ import httpx
 import yaml
 
 from gateway.compiler import CompiledTable
-from gateway.config import parse_phase_start
-from gateway.cutover import placement_resolver
+from gateway.coverage import placement_resolver
 from gateway.errors import ConfigError
 from gateway.inventory import (
     DEFAULT_APP_FACTORY,
@@ -41,6 +40,7 @@ from gateway.inventory import (
 from gateway.loader import load_table, parse_table
 from gateway.plan import build_calendar, format_calendar, iso_week_label
 from gateway.rollout import phase_instant
+from gateway.routing_schema import parse_phase_start
 
 REQUESTS_METRIC = "figway_requests_total"
 

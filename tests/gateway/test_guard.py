@@ -3,7 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gateway.guard import Guard, GuardConfig, JsonFilePinStore, MemoryPinStore, Pins, SlidingWindow
+from gateway.guard import GuardLimits, SlidingWindow, Tripwire
+from gateway.pins.store import JsonFilePinStore, MemoryPinStore, Pins
 
 
 class FakeClock:
@@ -16,7 +17,7 @@ class FakeClock:
 
 def test_error_rate_breach_needs_min_requests() -> None:
     clock = FakeClock()
-    guard = Guard("videos", GuardConfig(max_error_rate=0.1, min_requests=20, window=60), clock)
+    guard = Tripwire("videos", GuardLimits(max_error_rate=0.1, min_requests=20, window=60), clock)
     for _ in range(10):
         assert guard.observe(5.0, True) is None  # all errors, but too few requests to judge
     breach = None
@@ -45,7 +46,7 @@ def test_window_forgets_old_requests() -> None:
 
 def test_p99_breach_and_histogram_estimate() -> None:
     clock = FakeClock()
-    guard = Guard("slow", GuardConfig(max_p99_ms=200, min_requests=16, window=10), clock)
+    guard = Tripwire("slow", GuardLimits(max_p99_ms=200, min_requests=16, window=10), clock)
     for _ in range(15):
         assert guard.observe(10.0, False) is None
     assert guard.observe(10.0, False) is None

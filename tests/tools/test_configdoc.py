@@ -3,7 +3,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gateway import config as routing
+from gateway import routing_schema as routing
+from gateway.ratelimit.policy import RateLimit
 from gateway.settings import GatewaySettings
 from services.settings import Settings
 from tools import configdoc
@@ -46,8 +47,9 @@ def test_supplementary_meanings_name_existing_fields() -> None:
             routing.PoolLimits,
             routing.Route,
             routing.Phase,
-            routing.Guard,
+            routing.GuardRule,
             routing.Shadow,
+            RateLimit,
         )
     }
     for owner, field in configdoc.MEANINGS:

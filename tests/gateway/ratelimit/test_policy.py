@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
+from gateway.cli import main
 from gateway.errors import ConfigError
 from gateway.loader import parse_table
 from gateway.ratelimit.policy import RateLimit, compile_quotas
@@ -38,16 +43,23 @@ def test_a_burst_smaller_than_the_limit_narrows_the_tolerance() -> None:
     assert (quota.interval, quota.tolerance) == (1.0, 5.0)
 
 
-def test_the_table_accepts_one_policy_or_a_list_and_explain_shows_them() -> None:
+def test_the_table_accepts_one_policy_or_a_list_and_explain_shows_them(tmp_path: Path) -> None:
     table = parse_table(TABLE.format(limit="{limit: 5, window: 10s}"))
     assert [q.name for q in table.quotas["login"]] == ["login"]
-    listed = parse_table(
-        TABLE.format(limit="[{name: fast, limit: 5, window: 10s}, {name: slow, limit: 50, window: 1h}]")
-    )
-    assert [(q.name, q.window) for q in listed.quotas["login"]] == [("fast", 10.0), ("slow", 3600.0)]
-    explained = listed.explain("POST", "/auth/login").as_dict()
-    assert [p["name"] for p in explained["rate_limits"]] == ["fast", "slow"]
-    assert parse_table(TABLE.format(limit="{limit: 5, window: 10s}")).explain("GET", "/x").rate_limits == ()
+    listed = TABLE.format(limit="[{name: fast, limit: 5, window: 10s}, {name: slow, limit: 50, window: 1h}]")
+    assert [(q.name, q.window) for q in parse_table(listed).quotas["login"]] == [
+        ("fast", 10.0),
+        ("slow", 3600.0),
+    ]
+    routing = tmp_path / "routing.yaml"
+    routing.write_text(listed)
+    out = io.StringIO()
+    assert main(["explain", "--config", str(routing), "POST", "/auth/login"], out=out) == 0
+    assert "rate limit fast: 5 requests per 10s (burst 5) per address" in out.getvalue()
+    assert "rate limit slow: 50 requests per 3600s" in out.getvalue()
+    out = io.StringIO()
+    assert main(["explain", "--config", str(routing), "--json", "GET", "/other"], out=out) == 0
+    assert json.loads(out.getvalue())["rate_limits"] == []
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ stored value can turn a later read into a 500.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -172,6 +173,11 @@ def error_response(description: str, *, headers: Mapping[str, Any] | None = None
     return entry
 
 
+def _fastapi_default(entry: Any) -> bool:
+    """FastAPI's own 422 entry (HTTPValidationError), which the error handler here replaces."""
+    return isinstance(entry, dict) and "HTTPValidationError" in json.dumps(entry)
+
+
 def document_admin_contract(app: FastAPI, *, public: frozenset[str]) -> None:
     """Complete ``app``'s OpenAPI document with the answers every operation can give.
 
@@ -202,7 +208,9 @@ def document_admin_contract(app: FastAPI, *, public: frozenset[str]) -> None:
                     responses["403"] = error_response(
                         "No admin token is configured and the client is not on loopback."
                     )
-                if "422" in responses or operation.get("parameters") or "requestBody" in operation:
+                if _fastapi_default(responses.get("422")) or (
+                    "422" not in responses and (operation.get("parameters") or "requestBody" in operation)
+                ):
                     responses["422"] = error_response(
                         "A parameter or the body is invalid; `details` says where (never echoing the input)."
                     )
