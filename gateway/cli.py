@@ -9,14 +9,16 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from gateway import cutover_cli
 from gateway.breaker import Breakers
 from gateway.canary import OverridePolicy
+from gateway.compiler import CompiledTable
 from gateway.decide import Decider
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, ConfigIssue
 from gateway.explain import explain
 from gateway.loader import load_table
 from gateway.pins.sharing import build_pin_store
@@ -44,6 +46,16 @@ def _parser() -> argparse.ArgumentParser:
         "file", nargs="?", help="routing table (default: $GATEWAY_ROUTING_FILE or routing.yaml)"
     )
     check.add_argument("--json", action="store_true", help="print JSON")
+    check.add_argument(
+        "--upstreams",
+        action="store_true",
+        help="also read each upstream's OpenAPI document (`openapi:` in the table) and report every "
+        "path and method a route would send its target that the target does not serve",
+    )
+    check.add_argument(
+        "--app", help="legacy app factory whose endpoints the routes send (default: $GATEWAY_LEGACY_APP)"
+    )
+    check.add_argument("--endpoints", help="exported JSON list of legacy endpoints instead of the app")
     explain = commands.add_parser("explain", help="which route, mode and upstream a request gets, and why")
     explain.add_argument("--config", help="routing table (default: $GATEWAY_ROUTING_FILE or routing.yaml)")
     explain.add_argument("method")
@@ -74,6 +86,17 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
                 print(str(issue), file=out)
             print(f"{path}: {len(exc.issues)} error(s)", file=out)
         return 1
+    if args.upstreams:
+        issues = _target_issues(table, args)
+        if issues:
+            if args.json:
+                errors = [{"line": i.line, "route": i.route, "message": i.message} for i in issues]
+                print(json.dumps({"ok": False, "file": path, "errors": errors}, indent=2), file=out)
+            else:
+                for issue in issues:
+                    print(str(issue), file=out)
+                print(f"{path}: {len(issues)} error(s)", file=out)
+            return 1
     summary = {
         "ok": True,
         "file": path,
@@ -95,6 +118,23 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 def _parse_when(value: str, timezone: str) -> float:
     return phase_instant(parse_phase_start(value), ZoneInfo(timezone))
+
+
+def _target_issues(table: CompiledTable, args: argparse.Namespace) -> list[ConfigIssue]:
+    """Routes whose target's OpenAPI document lacks what they send it (see ``gateway.target_check``)."""
+    from gateway.inventory import InventoryError, load_exported, load_url_map
+    from gateway.settings import GatewaySettings
+    from gateway.target_check import check_targets, fetch_documents
+
+    documents, issues = fetch_documents(table)
+    try:
+        if args.endpoints:
+            endpoints = load_exported(Path(args.endpoints))
+        else:
+            endpoints = asyncio.run(load_url_map(args.app or GatewaySettings().legacy_app, cwd=Path.cwd()))
+    except InventoryError as exc:
+        return [*issues, ConfigIssue(table.source, None, None, f"legacy endpoints: {exc}")]
+    return [*issues, *check_targets(table, documents, endpoints)]
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:

@@ -39,6 +39,7 @@ class CompiledUpstream:
     max_connections: int
     keepalive: float
     health: str | None
+    openapi: str | None = None
 
     @property
     def pool_key(self) -> tuple[Any, ...]:
@@ -132,6 +133,7 @@ def _compile_upstream(name: str, upstream: Any) -> CompiledUpstream:
         max_connections=upstream.pool.max_connections,
         keepalive=upstream.pool.keepalive,
         health=upstream.health,
+        openapi=upstream.openapi,
     )
 
 

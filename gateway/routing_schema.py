@@ -75,6 +75,9 @@ class Upstream(_Model):
     timeout: Timeouts = Timeouts()
     pool: PoolLimits = PoolLimits()
     health: str | None = None
+    #: Path of the upstream's OpenAPI document: ``check --upstreams`` and reloads verify against it that
+    #: the upstream serves every path and method the routes targeting it will send.
+    openapi: str | None = None
     #: ``preserve`` forwards the client's Host, ``upstream`` sends the upstream's host:port,
     #: anything else is sent literally.
     host: str = "preserve"
@@ -95,11 +98,11 @@ class Upstream(_Model):
             raise ValueError(f"bad port in {value!r}") from exc
         return value.rstrip("/")
 
-    @field_validator("health")
+    @field_validator("health", "openapi")
     @classmethod
     def _check_health(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith("/"):
-            raise ValueError("health must be a path starting with /")
+            raise ValueError("must be a path starting with /")
         return value
 
     @field_validator("host")

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import Field
 
 from gateway.admin.access import PREFIX, PUBLIC_PATHS, AdminAccess
 from gateway.admin.contract import (
@@ -37,6 +38,8 @@ from gateway.rollout import phase_at, phase_instant
 from gateway.routing_schema import parse_phase_start
 from gateway.settings import GatewaySettings
 
+#: ``explain?header=``: an RFC 9110 field name, a colon, a Latin-1 value.
+_HEADER_ITEM = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*$"
 #: What ``explain?at=`` accepts: a date-time (offset optional) or an ISO week; never a bare number.
 _INSTANT = re.compile(r"^\d{4}-(W\d{2}|\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)$")
 
@@ -205,7 +208,8 @@ def build_admin(parts: AdminParts) -> FastAPI:
             ),
         ] = None,
         header: Annotated[
-            list[str] | None, Query(description="a request header, 'Name: value' (identity, override)")
+            list[Annotated[str, Field(max_length=8192, pattern=_HEADER_ITEM)]] | None,
+            Query(description="a request header, 'Name: value' (identity, override)"),
         ] = None,
         client: Annotated[str | None, Query(max_length=64, description="the client address")] = None,
     ) -> dict[str, Any]:
