@@ -129,3 +129,10 @@ def test_check_reads_the_real_services_document_and_names_what_they_lack(
     assert (
         unreachable.returncode == 1 and "cannot read the OpenAPI document of 'services'" in unreachable.stdout
     )
+
+
+def test_the_projects_routing_table_sends_the_services_only_what_they_serve(services: RunningServer) -> None:
+    # The legacy endpoints come from the legacy app's url_map (a child process), as in CI.
+    result = _check(ROOT / "routing.yaml", services)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK" in result.stdout
