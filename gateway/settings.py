@@ -20,7 +20,7 @@ class GatewaySettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1)
-    #: Bearer token for /_gateway/api and /_gateway/metrics; without one they answer loopback clients only.
+    #: Bearer token for every /_gateway path but /_gateway/healthz; without one they answer loopback only.
     admin_token: SecretStr | None = None
     #: Add X-Gateway-Route and X-Gateway-Upstream to responses.
     route_headers: bool = True
@@ -28,7 +28,8 @@ class GatewaySettings(BaseSettings):
     max_header_bytes: int = Field(DEFAULT_MAX_HEADER_BYTES, ge=1024)
     #: Request body limit in bytes (None: unlimited); larger bodies get 413.
     max_body_bytes: int | None = Field(None, ge=0)
-    #: Peers whose X-Forwarded-* headers are trusted and extended; others' are replaced.
+    #: Peers whose X-Forwarded-* headers are trusted and extended; others' are replaced. Needs
+    #: GATEWAY_ADMIN_TOKEN: behind a proxy every client is loopback, so the gateway refuses to start.
     trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
     request_id_header: str = "X-Request-ID"
     access_log: bool = True
