@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from gateway.admin.access import PREFIX, AdminAccess
+from gateway.admin.contract import SafeHTMLResponse
 from gateway.admin.readmodel import STATES
 from gateway.plan import describe
 
@@ -42,7 +43,7 @@ def build_router(state: Callable[[], dict[str, Any]], access: AdminAccess) -> AP
 
     @router.get(f"{PREFIX}/api/cutover/board", dependencies=[admin], response_class=HTMLResponse)
     async def board() -> HTMLResponse:
-        return HTMLResponse(render_board(state()))
+        return SafeHTMLResponse(render_board(state()))
 
     @router.get(f"{PREFIX}/", response_class=HTMLResponse, include_in_schema=False)
     async def page(request: Request) -> HTMLResponse:
@@ -94,6 +95,9 @@ def _route_row(row: dict[str, Any]) -> str:
     rid = _e(row["id"])
     mode = _mode(row)
     label = "pinned → legacy" if mode == "pinned" else describe(str(row["mode"]), row["percent"])
+    side = row.get("side") or {}
+    if side.get("why") == "breaker open":  # the decider skips the target: say so where the mode is
+        label += " → legacy (breaker open)"
     flip = row["next_flip"]
     flip_text = "–"
     if flip is not None:
