@@ -117,7 +117,7 @@ class Gateway:
 
     def cutover_state(self) -> dict[str, Any]:
         """The dashboard's numbers (the JSON of ``/_gateway/api/cutover``)."""
-        return cutover_state(self.cutover, self.tables.table, self.reloader.last)
+        return cutover_state(self.cutover, self.tables.table, self.reloader.last, self.limiter.refused)
 
     def _swapped(self, old: CompiledTable, new: CompiledTable) -> None:
         last = self.reloader.last
