@@ -42,12 +42,20 @@ class GatewaySettings(BaseSettings):
     #: Shared state of several gateway processes or replicas (guard pins), e.g. ``redis://redis:6379/0``.
     #: Unset: pins live in this host's state directory. Read from ``GATEWAY_REDIS_URL`` or ``REDIS_URL``.
     redis_url: SecretStr | None = Field(None, validation_alias=AliasChoices("GATEWAY_REDIS_URL", "REDIS_URL"))
+    #: Prefix of the rate-limit keys in Redis (``<prefix>:rl:{route}:...``): replicas that share budgets
+    #: share it.
+    rate_limit_prefix: str = Field("figway", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    #: Seconds Redis gets per rate-limit check before this process counts alone (and warns).
+    rate_limit_timeout: float = Field(0.25, gt=0, le=10)
     #: On SIGTERM, in-flight requests get this many seconds to finish before their connections close.
     shutdown_timeout: int = Field(30, ge=1)
 
     # -- cutover machinery (shadow, canary, fallback, breaker, guard) --
     #: Where guard pins are kept across restarts (``pins.json``); None keeps them in memory only.
     state_dir: Path | None = Path("var/gateway")
+    #: The registry of deliberate legacy/services differences: the shadow diff excuses what it allows.
+    #: A missing file is an empty registry.
+    differences_file: Path | None = Path("differences.yaml")
     #: Also append every shadow diff to this JSONL file.
     diff_log: Path | None = None
     #: Mirrored requests waiting for the target beyond this are dropped (and counted).
