@@ -67,7 +67,7 @@ fuzz-admin: install
 CONTRACT_FUZZ_EXAMPLES ?= 3000
 contract-fuzz: install
 	FIGWAY_FUZZ_EXAMPLES=$(CONTRACT_FUZZ_EXAMPLES) $(PY) -m pytest tests/contract/test_fuzz.py -s -p no:logging \
-	  -p no:cacheprovider -o log_cli=false --timeout 7200 -k test_services_answer_as_legacy 2>/dev/null \
+	  -p no:cacheprovider --timeout 7200 -k test_services_answer_as_legacy 2>/dev/null \
 	  | grep -av '^127.0.0.1 - -'
 
 # Regenerate docs/configuration.md from the settings models (a test fails when it is stale).
