@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 from starlette.background import BackgroundTask
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 from werkzeug.http import http_date
 
 MEDIA_TYPE = "application/json"
@@ -88,8 +88,11 @@ def encode(content: Any) -> bytes:
     return _STDLIB.encode(content).encode("ascii") + b"\n"
 
 
-class LegacyJSONResponse(Response):
-    """A JSON answer with legacy's bytes; Content-Length follows from them."""
+class LegacyJSONResponse(JSONResponse):
+    """A JSON answer with legacy's bytes; Content-Length follows from them.
+
+    A JSONResponse subclass so FastAPI documents the routes that use it as JSON in /openapi.json.
+    """
 
     media_type = MEDIA_TYPE
 

@@ -100,7 +100,7 @@ def test_every_overlay_renders_and_validates_against_the_kubernetes_schemas(over
     assert ("ConfigMap", "figway-routing") in kinds
     in_cluster = {("StatefulSet", "figway-mariadb"), ("Deployment", "figway-redis")}
     assert (in_cluster <= kinds) is (overlay == "dev")
-    assert not in_cluster & kinds or overlay == "dev"
+    assert not (in_cluster & kinds) or overlay == "dev"
     # Secrets are created by the operator (docs/kubernetes.md), never shipped with values.
     assert not [doc for doc in rendered_docs if doc["kind"] == "Secret"]
 
