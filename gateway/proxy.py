@@ -41,6 +41,7 @@ from gateway.ratelimit import refusal as refusal_answer
 from gateway.record import Outcome, Outcomes
 from gateway.relay import relay
 from gateway.settings import GatewaySettings
+from gateway.spans import SpanExport
 from gateway.tracing import TRACEPARENT, TraceContext, continue_or_start
 from gateway.transport.base import UpstreamRequest
 from gateway.transport.pool import UpstreamPool
@@ -77,8 +78,11 @@ class Proxy:
         mirroring: Mirroring | None = None,
         hooks: ExchangeHooks | None = None,
         limiter: RateLimiter | None = None,
+        spans: SpanExport | None = None,
     ) -> None:
         self.tables = tables
+        #: The span exporter, None unless OTEL_EXPORTER_OTLP_ENDPOINT is set (then one span a request).
+        self.spans = spans
         self.limiter = limiter
         self.pool = pool
         self.metrics = metrics
@@ -338,6 +342,11 @@ class Proxy:
         self.metrics.observe(route, mode, upstream, status, total, ttfb)
         if error_kind is not None:
             self.metrics.error(route, upstream, error_kind)
+        if self.spans is not None:
+            try:
+                self.spans.export(exchange, total)
+            except Exception:  # a tracing fault must never cost the request its access log
+                self.log.exception("proxy.span_failed", request_id=exchange.request_id)
         if self._access_log:
             scope = exchange.scope
             client = scope.get("client")

@@ -14,21 +14,19 @@ and an unsampled flag would make every parent-based sampler downstream drop its 
 
 from __future__ import annotations
 
+import re
 from random import getrandbits
 
 TRACEPARENT = b"traceparent"
 TRACESTATE = b"tracestate"
-_HEX = b"0123456789abcdef"
 _ZERO_TRACE = b"0" * 32
 _ZERO_SPAN = b"0" * 16
+#: version-traceid-parentid-flags, lowercase hex; a later version may append ``-...`` fields.
+_TRACEPARENT = re.compile(rb"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?", re.DOTALL)
 
 
 def new_span_id() -> bytes:
     return b"%016x" % (getrandbits(64) or 1)
-
-
-def new_trace_id() -> bytes:
-    return b"%032x" % (getrandbits(128) or 1)
 
 
 class TraceContext:
@@ -59,17 +57,11 @@ class TraceContext:
 
 def parse_traceparent(value: bytes) -> tuple[bytes, bytes, bytes] | None:
     """``(trace id, parent span id, flags)`` of a valid header, else None (W3C Trace Context 1)."""
-    if len(value) < 55 or value[2:3] != b"-" or value[35:36] != b"-" or value[52:53] != b"-":
+    match = _TRACEPARENT.fullmatch(value)
+    if match is None:
         return None
-    version = value[:2]
-    if version == b"ff" or not _hex(version):
-        return None
-    if version == b"00" and len(value) != 55:
-        return None
-    if len(value) > 55 and value[55:56] != b"-":  # a later version may append fields after a dash
-        return None
-    trace_id, parent_id, flags = value[3:35], value[36:52], value[53:55]
-    if not (_hex(trace_id) and _hex(parent_id) and _hex(flags)):
+    version, trace_id, parent_id, flags, rest = match.groups()
+    if version == b"ff" or (version == b"00" and rest is not None):
         return None
     if trace_id == _ZERO_TRACE or parent_id == _ZERO_SPAN:
         return None
@@ -84,9 +76,6 @@ def continue_or_start(traceparent: bytes | None) -> TraceContext:
             trace_id, parent_id, flags = parsed
             # only the sampled bit is defined for version 00; others are not passed on as ours
             return TraceContext(trace_id, new_span_id(), parent_id, b"01" if int(flags, 16) & 1 else b"00")
-    return TraceContext(new_trace_id(), new_span_id(), None, b"01")
-
-
-def _hex(value: bytes) -> bool:
-    # strip() eats lowercase hex digits from both ends: anything left is not lowercase hex
-    return not value.strip(_HEX)
+    # one random number for both ids; the low bit set keeps either from being all zeros (invalid)
+    ids = b"%048x" % (getrandbits(192) | 1 | 1 << 64)
+    return TraceContext(ids[:32], ids[32:], None, b"01")
