@@ -18,6 +18,7 @@ from gateway.canary import OverridePolicy
 from gateway.decide import Decider
 from gateway.errors import ConfigError
 from gateway.explain import explain
+from gateway.gates.offline import offline_holds
 from gateway.loader import load_table
 from gateway.pins.sharing import build_pin_store
 from gateway.pins.store import Pins
@@ -114,6 +115,7 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
             return 2
         headers.append((name.strip().lower().encode("latin-1"), value.strip().encode("latin-1")))
     decider = _offline_decider()
+    decider.holds = offline_holds(table)
     result = explain(
         table, decider, args.method, args.path, at=at, headers=tuple(headers), client=args.client
     ).as_dict()
@@ -128,6 +130,12 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
         f"upstream {result['upstream']} ({result['upstream_url']})",
         file=out,
     )
+    hold = result["hold"]
+    if hold is not None:
+        print(f"  HELD in {hold['serving']} (the calendar says {hold['calendar']}): {hold['why']}", file=out)
+        print(f"    requires: {hold['requires']}", file=out)
+        print(f"    missing: {hold['missing'] or '-'}", file=out)
+        print(f"    evidence: {hold['evidence']}", file=out)
     for name, value in result["inputs"].items():
         print(f"  input {name}: {json.dumps(value)}", file=out)
     if result["why"]:

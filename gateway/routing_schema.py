@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from gateway.gates.schema import Requirements, Requires
+
 Mode = Literal["legacy", "shadow", "canary", "live"]
 MODES: tuple[Mode, ...] = ("legacy", "shadow", "canary", "live")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -130,6 +132,8 @@ class Phase(_Model):
     start: Annotated[str | datetime | date, Field(alias="from")]
     mode: Mode
     percent: float | None = Field(None, gt=0, le=100)
+    #: Evidence this phase waits for (``gateway.gates.schema``); absent: the defaults; ``none``: the date.
+    requires: Requires | None = None
 
     @field_validator("start", mode="before")
     @classmethod
@@ -227,6 +231,8 @@ class RoutingTable(_Model):
     timezone: str = "UTC"
     upstreams: dict[str, Upstream]
     default: str
+    #: Table-wide evidence defaults for phases without ``requires:`` (``gateway.gates.schema``).
+    evidence: Requirements | None = None
     routes: tuple[Route, ...] = ()
 
     @field_validator("timezone")
