@@ -25,6 +25,7 @@ import yaml
 from gateway.compiler import CompiledTable
 from gateway.coverage import placement_resolver
 from gateway.errors import ConfigError
+from gateway.gates.offline import flip_notes, offline_holds
 from gateway.inventory import (
     DEFAULT_APP_FACTORY,
     Endpoint,
@@ -99,14 +100,17 @@ def cmd_plan(args: argparse.Namespace, path: str, out: TextIO) -> int:
         return 1
     zone = ZoneInfo(table.timezone)
     weeks = build_calendar({r.id: r.schedule for r in table.routes if r.target != r.legacy}, zone)
+    # which coming flips are on track and which would be held now (the shared flip evidence)
+    notes = flip_notes(table, offline_holds(table), table.board.now())
     if args.json:
-        print(
-            json.dumps({"timezone": table.timezone, "weeks": [w.as_json() for w in weeks]}, indent=2),
-            file=out,
-        )
+        payload = [w.as_json() for w in weeks]
+        for week, data in zip(weeks, payload, strict=True):
+            for flip, item in zip(week.flips, data["flips"], strict=True):
+                item["gate"] = notes.get((flip.route_id, flip.at.timestamp()))
+        print(json.dumps({"timezone": table.timezone, "weeks": payload}, indent=2), file=out)
     else:
         print(f"rollout calendar of {path} ({table.timezone})", file=out)
-        out.write(format_calendar(weeks))
+        out.write(format_calendar(weeks, notes))
     return 0
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from gateway.gates.schema import Requirements, Requires
+from gateway.gates.schema import Requires
 
 Mode = Literal["legacy", "shadow", "canary", "live"]
 MODES: tuple[Mode, ...] = ("legacy", "shadow", "canary", "live")
@@ -231,8 +231,9 @@ class RoutingTable(_Model):
     timezone: str = "UTC"
     upstreams: dict[str, Upstream]
     default: str
-    #: Table-wide evidence defaults for phases without ``requires:`` (``gateway.gates.schema``).
-    evidence: Requirements | None = None
+    #: Table-wide evidence defaults for phases without ``requires:`` (``gateway.gates.schema``);
+    #: ``none``: such phases flip on their date alone.
+    evidence: Requires | None = None
     routes: tuple[Route, ...] = ()
 
     @field_validator("timezone")

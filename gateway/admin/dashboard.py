@@ -116,10 +116,11 @@ def _route_row(row: dict[str, Any]) -> str:
     else:
         pinned = "–"
     methods = ",".join(row["methods"]) if row["methods"] else "any"
+    held = _held(rid, (row.get("side") or {}).get("hold"))
     return (
         f'<tr data-route="{rid}" data-mode="{_e(mode)}">'
         f"<td><b>{rid}</b><br><small>{_e(methods)} {_e(row['path'])}</small></td>"
-        f'<td><span class="badge {_e(mode)}">{_e(label)}</span>{_held(rid, row["side"].get("hold"))}</td>'
+        f'<td><span class="badge {_e(mode)}">{_e(label)}</span>{held}</td>'
         f"<td>{flip_text}</td>"
         f'<td class="num" data-share="{rid}">{_pct(row["traffic_share"])}'
         f"<br><small>{row['requests']} req</small></td>"

@@ -16,7 +16,14 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gateway.gates.schema import NO_REQUIREMENTS, CanaryEvidence, ShadowEvidence, default_for, merged
+from gateway.gates.schema import (
+    NO_REQUIREMENTS,
+    CanaryEvidence,
+    Requirements,
+    ShadowEvidence,
+    default_for,
+    merged,
+)
 from gateway.routing_schema import Phase
 from gateway.types import PhaseLike
 
@@ -67,6 +74,9 @@ def compile_gates(
     """The gates of one rollout, and its problems as (phase index, message)."""
     gates: list[Gate] = []
     issues: list[tuple[int, str]] = []
+    calendar_only = defaults is NO_REQUIREMENTS  # `evidence: none`: only explicit `requires:` gate
+    if calendar_only:
+        defaults = None
     for index, (phase, spec) in enumerate(zip(phases, schedule, strict=True)):
         before = schedule[index - 1] if index else None
         earlier = {p.mode for p in schedule[:index]}
@@ -97,7 +107,7 @@ def compile_gates(
             if missing:
                 continue
             defaulted = False
-        elif more and before is not None and before.mode in ("shadow", "canary"):
+        elif not calendar_only and more and before is not None and before.mode in ("shadow", "canary"):
             wanted = default_for(before.mode, defaults)
             defaulted = True
         else:

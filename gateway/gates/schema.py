@@ -12,7 +12,8 @@ constants below):
   fraction) above legacy's, both sides measured over the same canary weeks;
 - after **legacy** (a route's first phase, or writes that cannot be shadowed): nothing to wait for.
 
-``requires: none`` flips by the date alone.
+``requires: none`` flips by the date alone; ``evidence: none`` at the top of the table makes every phase
+without a ``requires:`` of its own flip by its date alone (the calendar as it was before gates).
 """
 
 from __future__ import annotations

@@ -150,9 +150,11 @@ def test_two_replicas_sharing_redis_agree_at_every_moment(
                 def both_flipped() -> bool:
                     return not _held(one.url, "/clean") and not _held(two.url, "/clean")
 
-                wait_until(
-                    both_flipped, poke=lambda: (_send(one.url, "/clean"), _send(two.url, "/clean")) and None
-                )
+                def poke() -> None:
+                    _send(one.url, "/clean")
+                    _send(two.url, "/clean")
+
+                wait_until(both_flipped, poke=poke)
             finally:
                 stop.set()
                 sampler.join(timeout=30)

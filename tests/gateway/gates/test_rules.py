@@ -54,7 +54,8 @@ def test_a_first_phase_and_requires_none_flip_on_their_date_alone() -> None:
         HEAD
         + "routes:\n"
         + _route(
-            "      - {from: 2026-W50, mode: canary, percent: 10}\n      - {from: 2026-W51, mode: live, requires: none}\n"
+            "      - {from: 2026-W50, mode: canary, percent: 10}\n"
+            "      - {from: 2026-W51, mode: live, requires: none}\n"
         )
     )
     assert table.routes[0].gates == ()
@@ -127,7 +128,8 @@ def test_canary_evidence_compares_the_target_with_legacy_over_the_same_weeks() -
         + "routes:\n"
         + _route(
             "      - {from: 2026-W50, mode: canary, percent: 10}\n"
-            "      - {from: 2026-W51, mode: live, requires: {canary: {min_requests: 10, error_rate_margin: 1%}}}\n"
+            "      - {from: 2026-W51, mode: live,\n"
+            "         requires: {canary: {min_requests: 10, error_rate_margin: 1%}}}\n"
         )
     )
     gate = table.routes[0].gates[0]
