@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from gateway import cutover_cli
-from gateway.breaker import Breakers
-from gateway.canary import OverridePolicy
-from gateway.decide import Decider
 from gateway.errors import ConfigError
 from gateway.explain import explain
-from gateway.gates.offline import offline_holds
 from gateway.loader import load_table
-from gateway.pins.sharing import build_pin_store
-from gateway.pins.store import Pins
 from gateway.rollout import phase_instant
 from gateway.routing_schema import parse_phase_start
 
@@ -54,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         "--header", action="append", default=[], help="a request header 'Name: value' (identity, override)"
     )
     explain.add_argument("--client", help="the client address (the identity of last resort)")
+    explain.add_argument("--state-dir", type=Path, help="where pins are kept (default: $GATEWAY_STATE_DIR)")
     explain.add_argument("--json", action="store_true", help="print JSON")
     cutover_cli.add_commands(commands, "$GATEWAY_ROUTING_FILE or routing.yaml")
     return parser
@@ -114,8 +109,7 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
             print(f"--header: {item!r} is not 'Name: value'", file=sys.stderr)
             return 2
         headers.append((name.strip().lower().encode("latin-1"), value.strip().encode("latin-1")))
-    decider = _offline_decider()
-    decider.holds = offline_holds(table)
+    decider = cutover_cli.offline_decider(table, args.state_dir)
     result = explain(
         table, decider, args.method, args.path, at=at, headers=tuple(headers), client=args.client
     ).as_dict()
@@ -154,25 +148,6 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
             file=out,
         )
     return 0
-
-
-def _offline_decider() -> Decider:
-    """The serving decider, fed what a process without traffic can know: the shared pins (state
-    directory or Redis, as the gateway keeps them); breakers are closed (no traffic seen here; the
-    admin API's explain shows the live ones)."""
-    from gateway.settings import GatewaySettings
-
-    settings = GatewaySettings()
-    redis_url = settings.redis_url.get_secret_value() if settings.redis_url is not None else None
-    pins = Pins(build_pin_store(redis_url=redis_url, state_dir=settings.state_dir))
-    try:
-        asyncio.run(pins.load())
-    except Exception as exc:  # explain still answers, without pins, and says so
-        print(f"explain: pins unavailable ({exc}); deciding without them", file=sys.stderr)
-        pins = Pins()
-    token = settings.admin_token.get_secret_value() if settings.admin_token is not None else None
-    override = OverridePolicy.build(token, tuple(str(net) for net in settings.override_networks))
-    return Decider(pins=pins, breakers=Breakers(), override=override)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

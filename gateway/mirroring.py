@@ -10,6 +10,7 @@ from __future__ import annotations
 from gateway.compiler import CompiledRoute, CompiledTable
 from gateway.decide import Decision
 from gateway.diff import DiffConfig, Sample
+from gateway.exchange import Exchange
 from gateway.forwarding import HeaderRewriter
 from gateway.shadow import ShadowJob, ShadowMirror
 from gateway.types import Scope
@@ -67,19 +68,10 @@ class Mirroring:
             path=suffix,
         )
 
-    def submit(
-        self,
-        table: CompiledTable,
-        decision: Decision,
-        scope: Scope,
-        forward_path: bytes,
-        request_id: str,
-        status: int,
-        headers: tuple[tuple[bytes, bytes], ...],
-        body: bytes,
-    ) -> None:
-        named = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers}
-        legacy = Sample(status, named.get("content-type", ""), body, named)
-        job = self.job(table, decision, scope, forward_path, request_id, legacy)
+    def submit(self, table: CompiledTable, decision: Decision, exchange: Exchange, body: bytes) -> None:
+        """Queue the mirror of an answered exchange (legacy's answer: its status, headers, body)."""
+        named = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in exchange.response_headers}
+        legacy = Sample(exchange.status, named.get("content-type", ""), body, named)
+        job = self.job(table, decision, exchange.scope, exchange.forward_path, exchange.request_id, legacy)
         if job is not None:
             self.mirror.submit(job)

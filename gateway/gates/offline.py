@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 from gateway.compiler import CompiledTable
 from gateway.gates.evidence import judge
@@ -17,11 +18,13 @@ from gateway.gates.keeper import Gatekeeper, build_evidence_store
 from gateway.settings import GatewaySettings
 
 
-def offline_holds(table: CompiledTable, settings: GatewaySettings | None = None) -> Holds:
+def offline_holds(
+    table: CompiledTable, settings: GatewaySettings | None = None, *, state_dir: Path | None = None
+) -> Holds:
     settings = settings or GatewaySettings()
     redis_url = settings.redis_url.get_secret_value() if settings.redis_url is not None else None
     store = build_evidence_store(
-        redis_url=redis_url, state_dir=settings.state_dir, prefix=settings.state_prefix
+        redis_url=redis_url, state_dir=state_dir or settings.state_dir, prefix=settings.state_prefix
     )
     keeper = Gatekeeper(store, clock=table.board.now)
 

@@ -206,7 +206,6 @@ def test_loopback_only_admin_behind_trusted_proxies_refuses_to_start(tmp_path: P
     assert guarded.cutover.started
 
 
-
 async def test_dashboard_page_needs_the_token_and_without_it_only_shows_the_token_form(
     client: httpx.AsyncClient,
 ) -> None:
