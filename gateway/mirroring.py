@@ -28,6 +28,8 @@ class Mirroring:
         self.mirror = mirror
         self._rewriter = rewriter
         self._configs: dict[tuple[str, object], DiffConfig] = {}
+        self._table: CompiledTable | None = None
+        self._by_id: dict[str, CompiledRoute] = {}
 
     def _config(self, route: CompiledRoute) -> DiffConfig:
         key = (route.id, route.shadow)  # a reload that edits `shadow:` gets a new config
@@ -47,7 +49,9 @@ class Mirroring:
         request_id: str,
         legacy: Sample,
     ) -> ShadowJob | None:
-        route = next((r for r in table.routes if r.id == decision.route_id), None)
+        if self._table is not table:  # a reload: index the new table's routes once
+            self._table, self._by_id = table, {r.id: r for r in table.routes}
+        route = self._by_id.get(decision.route_id)
         if route is None or decision.alternate is None:
             return None
         query: bytes = scope.get("query_string", b"")

@@ -65,12 +65,13 @@ def redirect_target(request: Request) -> str | None:
     """Werkzeug's 308 target: repeated slashes merged and/or the rule's trailing slash added."""
     path = request.url.path
     merged = re.sub("/{2,}", "/", path)
-    method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+    # Werkzeug adds HEAD to GET rules and OPTIONS to every rule.
+    methods = {"HEAD": ("GET",), "OPTIONS": _ROUTABLE}.get(request.method, (request.method,))
     candidates = [merged] if merged != path else []
     if not merged.endswith("/"):
         candidates.append(merged + "/")
     for candidate in candidates:
-        if _matches(request, candidate, method):
+        if any(_matches(request, candidate, method) for method in methods):
             return candidate
     return None
 

@@ -164,7 +164,8 @@ async def _routing_miss(request: Request, status: int) -> Response | None:
     blocked = await guard_answer(request)
     if blocked is not None:
         return blocked
-    target = _legacy_routing.redirect_target(request)
+    # A 405 means a rule took the path itself (werkzeug matches it before any redirect).
+    target = _legacy_routing.redirect_target(request) if status == 404 else None
     if target is not None:
         return _redirect_to(request, target)
     methods = _legacy_routing.allowed_methods(request) if status == 405 else []

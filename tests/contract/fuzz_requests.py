@@ -151,6 +151,12 @@ def _body(draw: st.DrawFn) -> tuple[bytes | None, Any, tuple[tuple[str, str], ..
 @st.composite
 def probes(draw: st.DrawFn, endpoints: list[Endpoint], cookies: Mapping[str, str]) -> Probe:
     endpoint = draw(st.sampled_from(endpoints))
+    method = endpoint.method
+    other = draw(st.integers(0, 11))
+    if other == 0:
+        method = "OPTIONS"  # Flask answers it for every rule
+    elif other == 1 and method == "GET":
+        method = "HEAD"  # werkzeug adds HEAD to every GET rule
     path = endpoint.rule
     for converter, name in endpoint.params:
         value = draw(_path_value(converter, name))
@@ -178,10 +184,10 @@ def probes(draw: st.DrawFn, endpoints: list[Endpoint], cookies: Mapping[str, str
     elif stray == "api-key":
         headers = (("X-API-Key", "x"),)
     body, parsed, body_headers = (None, None, ())
-    if endpoint.method in ("POST", "PUT", "PATCH", "DELETE"):
+    if method in ("POST", "PUT", "PATCH", "DELETE"):
         body, parsed, body_headers = draw(_body())
     return Probe(
-        endpoint.method,
+        method,
         path,
         tuple(query),
         headers + body_headers,

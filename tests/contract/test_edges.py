@@ -28,11 +28,14 @@ def test_werkzeug_routing_edges(pair: Pair) -> None:
     pair.check("GET", "/api//videos/?limit=1", expect=308)
     pair.check("GET", "/api//videos", expect=308)
     pair.check("POST", "/api//playlists/", expect=308)
+    pair.check("OPTIONS", "/api//artists/1/settings", expect=308)  # OPTIONS is on every rule
+    pair.check("OPTIONS", "/admin/api//users/1/role", expect=308)
     pair.check("GET", "/api/videos/\u0661\u0662", expect=200)  # Arabic-Indic "12"
     pair.check("GET", "/api/videos/\u00b2", expect=404)  # a superscript is no decimal digit
     pair.check("OPTIONS", "/api/videos/", expect=200)
     pair.check("OPTIONS", "/api/settings/theme", expect=200)
     pair.check("OPTIONS", "/auth/login", expect=200)
+    pair.check("OPTIONS", "/api/health", expect=200)  # the rule itself, not the slash redirect
     pair.check("GET", "/auth/login", expect=405)
     pair.check("DELETE", "/admin/system/restart", expect=405)
     pair.check("GET", "/admin/nope", expect=404)
