@@ -77,7 +77,14 @@ def build_router(
         """Every gated route: its gates, evidence, openings (who, why) and the hold now, if any."""
         return gates_view(cutover, tables.table)
 
-    @router.post(f"{PREFIX}/api/routes/{{route_id}}/hold/release", dependencies=[admin])
+    @router.post(
+        f"{PREFIX}/api/routes/{{route_id}}/hold/release",
+        dependencies=[admin],
+        responses={
+            404: {"description": "no such route in the active table"},
+            409: {"description": "the route is not held: nothing to release"},
+        },
+    )
     async def release_hold(route_id: str, body: HoldRelease) -> dict[str, Any]:
         """Let a held route enter its calendar phase now, without its evidence (recorded)."""
         if cutover.route(route_id) is None:
