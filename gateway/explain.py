@@ -13,6 +13,7 @@ from typing import Any
 from gateway.compiler import DEFAULT_ROUTE_ID, CompiledTable
 from gateway.decide import Decider, Trace
 from gateway.paths import UnsafePath, split_path
+from gateway.ratelimit.policy import Quota
 from gateway.rollout import NEVER, phase_at
 from gateway.routing_schema import Mode
 
@@ -47,6 +48,8 @@ class Explanation:
     inputs: Trace = field(default_factory=dict)
     #: Set when a gate holds the route in an earlier phase than the calendar's: why, what is missing.
     hold: dict[str, Any] | None = None
+    #: The chosen route's rate limits (a request over one is answered 429 before it is forwarded).
+    rate_limits: tuple[Quota, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class Explanation:
             "hold": self.hold,
             "next_flip": self.next_flip,
             "error": self.error,
+            "rate_limits": [quota.describe() for quota in self.rate_limits],
             "considered": [
                 {
                     "route": c.route_id,
@@ -136,4 +140,5 @@ def explain(
         at=now,
         inputs=trace,
         hold=trace.get("hold"),
+        rate_limits=chosen.quotas if chosen is not None else (),
     )

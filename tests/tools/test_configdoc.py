@@ -5,6 +5,7 @@ from pathlib import Path
 
 from gateway import routing_schema as routing
 from gateway.gates.schema import CanaryEvidence, ShadowEvidence
+from gateway.ratelimit.policy import RateLimit
 from gateway.settings import GatewaySettings
 from services.settings import Settings
 from tools import configdoc
@@ -51,6 +52,7 @@ def test_supplementary_meanings_name_existing_fields() -> None:
             routing.Shadow,
             ShadowEvidence,
             CanaryEvidence,
+            RateLimit,
         )
     }
     for owner, field in configdoc.MEANINGS:
