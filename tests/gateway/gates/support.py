@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,8 @@ def gateway(routing_file: Path, state_dir: Path, **env: str) -> Iterator[Running
         "GATEWAY_STATE_DIR": str(state_dir),
         "GATEWAY_EVIDENCE_INTERVAL": "0.2",
         "GATEWAY_EVIDENCE_SETTLE": "0.8",
-        "GATEWAY_REDIS_URL": "",
-        "REDIS_URL": "",
+        # keys of its own should Redis be configured around the test (the replica test shares them)
+        "GATEWAY_STATE_PREFIX": f"figway-gates-test-{uuid.uuid4().hex[:12]}",
         **env,
     }
     args = python_module("gateway", "serve", "--port", str(port))
