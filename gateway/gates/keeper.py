@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -88,6 +89,7 @@ class Gatekeeper:
         self._signature: Any = None
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._last_error = -math.inf
 
     # -- the request path: counters only -----------------------------------------------------
 
@@ -143,7 +145,10 @@ class Gatekeeper:
 
     async def start(self, table: CompiledTable) -> None:
         self.adopt(table)
-        await self.sync()
+        try:
+            await self.sync()
+        except Exception as exc:  # an unreadable store never stops the gateway: routes stay held
+            log.error("gates.store_unavailable", error=repr(exc))
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="gates.sync")
 
@@ -152,8 +157,11 @@ class Gatekeeper:
             await asyncio.sleep(self.interval)
             try:
                 await self.sync()
-            except Exception:  # a store hiccup must not stop the beat
-                log.exception("gates.sync_failed")
+            except Exception as exc:  # a store hiccup must not stop the beat (logged once a minute)
+                now = time.monotonic()
+                if now - self._last_error >= 60:
+                    self._last_error = now
+                    log.error("gates.sync_failed", error=repr(exc))
 
     async def aclose(self) -> None:
         if self._task is not None:

@@ -168,6 +168,8 @@ class FileEvidenceStore:
     def _exchange_sync(
         self, deltas: Mapping[RouteKey, Counts], keys: Collection[RouteKey]
     ) -> dict[RouteKey, Recorded]:
+        if not deltas:  # the file is replaced whole (rename): a read needs no lock, and writes nothing
+            return _exchange(self._read(), {}, keys)
         with self._locked() as routes:
             return _exchange(routes, deltas, keys)
 
