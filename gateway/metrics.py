@@ -146,8 +146,8 @@ class GateCollector:
     def collect(self) -> Iterator[Any]:
         held = GaugeMetricFamily(
             "figway_route_held",
-            "1 while a route's dated flip is held for want of evidence (calendar phase, phase served).",
-            labels=["route", "calendar", "serving"],
+            "1 while a route's dated flip is held for want of evidence (the flip that waits, phase served).",
+            labels=["route", "flip", "serving"],
         )
         for hold in self._gates.held_now():
             held.add_metric([hold.route_id, hold.gate.label, _phase_label(hold.serving)], 1)

@@ -139,3 +139,34 @@ def test_plan_notes_say_which_coming_flips_are_on_track() -> None:
     assert notes[("a", gates[1].start)] == "waits for the flip before it"
     now[0] = T0
     assert flip_notes(table, keeper.holds, now[0])[("a", gates[0].start)].startswith("HELD: missing 3 more")
+
+
+async def test_the_decider_serves_a_held_route_in_its_earlier_phase_and_the_metric_says_so() -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from gateway.breaker import Breakers
+    from gateway.decide import Decider
+    from gateway.metrics import GateCollector
+    from gateway.pins.store import Pins
+    from gateway.rollout import phase_at
+
+    now = [T0]
+    table = _table(now=now)
+    route = table.routes[0]
+    keeper = Gatekeeper(clock=lambda: now[0])
+    keeper.adopt(table)
+    decider = Decider(pins=Pins(), breakers=Breakers(), holds=keeper.holds)
+    calendar, _ = phase_at(route.schedule, now[0])
+    assert calendar.mode == "live"
+    trace: dict[str, object] = {}
+    decision = decider.decide(route, calendar, {"method": "GET", "headers": ()}, trace, now=now[0])
+    assert (decision.mode, decision.upstream, decision.shadow) == ("shadow", "legacy", True)
+    assert decision.hold is not None and decision.hold.calendar is calendar
+    hold = trace["hold"]
+    assert isinstance(hold, dict) and hold["missing"] == "3 more shadow comparisons"
+    served = decider.decide_request(table, "GET", ["a"], {"method": "GET", "headers": []})
+    assert served.mode == "shadow" and served.hold is not None
+    registry = CollectorRegistry()
+    registry.register(GateCollector(keeper))
+    text = generate_latest(registry).decode()
+    assert 'figway_route_held{flip="canary 50%",route="a",serving="shadow"} 1.0' in text
