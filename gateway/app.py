@@ -24,7 +24,7 @@ from gateway.forwarding import HeaderRewriter
 from gateway.hooks import ExchangeHooks
 from gateway.loader import load_table
 from gateway.logs import buffered_logger, configure_logging, get_logger
-from gateway.metrics import CutoverCollector, GatewayMetrics
+from gateway.metrics import CutoverCollector, GateCollector, GatewayMetrics
 from gateway.mirroring import Mirroring
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimiter, RedisBuckets
@@ -93,6 +93,7 @@ class Gateway:
         self.metrics.registry.register(
             CutoverCollector(cutover.outcomes, cutover.diffs, cutover.pins, cutover.breakers)
         )
+        self.metrics.registry.register(GateCollector(cutover.gates))
         self.reloader.listeners.append(self._swapped)
         self.reloader.failure_listeners.append(cutover.on_reload_failed)
         self.admin = build_admin(AdminParts(self.settings, self.tables, self.reloader, self.metrics, cutover))

@@ -341,7 +341,7 @@ def test_services_settings_load_with_the_manifest_environment(monkeypatch: pytes
     for key, value in manifest_environment(container_of("figway-services")).items():
         monkeypatch.setenv(key, value)
     settings = Settings()
-    assert settings.database_url.startswith("mysql+aiomysql://")
+    assert settings.database_url.startswith("mysql+asyncmy://")  # the faster driver, by default
     assert settings.redis_url is not None and settings.jwt_secret is not None
     assert "10.0.0.0/8" in settings.trusted_proxies
     assert settings.port == SERVICES_PORT
