@@ -57,6 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.auth.bind(app.state.sessionmaker)
     app.state.sqlite_writers = create_sqlite_writers(settings)
     app.state.settings_cache = SettingsCache(ttl=settings.settings_cache_ttl)
     # Startup objects (modules, routes, schemas) never die: keep them out of every later
