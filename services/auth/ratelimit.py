@@ -35,6 +35,8 @@ from services.auth.models import LoginFailure
 from services.auth.tokens import digest
 from services.models import utcnow
 
+PRUNE_BATCH = 500
+
 
 def fold_name(username: str) -> str:
     """Case- and accent-free form of a login name (NFKD without combining marks, casefolded)."""
@@ -109,14 +111,11 @@ class DatabaseLoginLimiter:
 
     async def reserve(self, keys: Sequence[str]) -> Reservation:
         now = utcnow()
+        since = now - self.window
         hashes = [digest(k) for k in keys]
+        # A transaction with nothing but the INSERT: on MariaDB a range DELETE beside it would take
+        # gap locks that concurrent reservations deadlock on.
         async with self._factory()() as session, session.begin():
-            # Old entries of these keys are dead weight; prune them as we go.
-            await session.execute(
-                delete(LoginFailure).where(
-                    LoginFailure.key_hash.in_(hashes), LoginFailure.at <= now - self.window
-                )
-            )
             rows = [LoginFailure(key_hash=h, at=now) for h in hashes]
             session.add_all(rows)
             await session.flush()
@@ -130,17 +129,29 @@ class DatabaseLoginLimiter:
                         select(
                             func.count(LoginFailure.id),
                             func.max(case((LoginFailure.id != own, LoginFailure.at))),
-                        ).where(LoginFailure.key_hash == key_hash, LoginFailure.at > now - self.window)
+                        ).where(LoginFailure.key_hash == key_hash, LoginFailure.at > since)
                     )
                 ).one()
                 elapsed = (now - previous).total_seconds() if isinstance(previous, datetime) else None
                 found = self.policy.wait(count, elapsed)
                 if found is not None:
                     wait = max(wait or 0, found)
+            stale = list(
+                await session.scalars(
+                    select(LoginFailure.id)
+                    .where(LoginFailure.key_hash.in_(hashes), LoginFailure.at <= since)
+                    .limit(PRUNE_BATCH)
+                )
+            )
+        if stale:  # old entries of these keys are dead weight: drop them by primary key
+            await self._delete(stale)
         return Reservation(wait, list(ids))
+
+    async def _delete(self, ids: list[int]) -> None:
+        async with self._factory()() as session, session.begin():
+            await session.execute(delete(LoginFailure).where(LoginFailure.id.in_(ids)))
 
     async def refund(self, reservation: Reservation) -> None:
         ids = [i for i in reservation.tokens if isinstance(i, int)]
         if ids:
-            async with self._factory()() as session, session.begin():
-                await session.execute(delete(LoginFailure).where(LoginFailure.id.in_(ids)))
+            await self._delete(ids)

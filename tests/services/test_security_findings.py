@@ -266,8 +266,10 @@ def test_concurrent_token_logins_from_one_address_check_at_most_the_limit(stack:
     limit = stack.settings.login_rate_limit_attempts
     answers = _burst(stack, "/auth/token", [{"username": f"nobody{i}", "password": "x"} for i in range(40)])
     statuses = [a.status_code for a in answers]
-    assert statuses.count(401) == limit, statuses
-    assert statuses.count(429) == 40 - limit
+    # Reserve-then-decide errs on the safe side: racers still in flight count against each other,
+    # so a burst may check fewer than the limit, never more.
+    assert 1 <= statuses.count(401) <= limit, statuses
+    assert statuses.count(401) + statuses.count(429) == 40, statuses
     assert all(a.headers.get("retry-after", "").isdigit() for a in answers if a.status_code == 429)
 
 
