@@ -2,8 +2,9 @@
 
 One seeded database (SQLite or MariaDB, by `database_url`), legacy (werkzeug) and services
 (uvicorn) on real sockets over it, and the caller's view of services either directly or
-through the gateway (`target`: "direct" or "gateway"; the table sends everything to
-services). Legacy is always reached directly: it is where the legacy logout happens.
+through the gateway (`target`: "direct", "gateway" in a thread, or "process": the gateway
+as its own program; the table sends everything to services). Legacy is always reached
+directly: it is where the legacy logout happens.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from services.settings import Settings
 from tests.contract.harness import USERS, prepare_database
 from tests.gateway.proxy_support import gateway_server, table_yaml
 from tests.support.databases import async_url
-from tests.support.servers import uvicorn_thread, wsgi_thread
+from tests.support.servers import free_port, python_module, subprocess_server, uvicorn_thread, wsgi_thread
 
 PASSWORD = "Figway-demo-1"
 COOKIE = "mvidarr_session"
@@ -101,6 +102,23 @@ def serve_stack(url: str, tmp_path: Path, target: str, **overrides: Any) -> Iter
         ):
             if target == "direct":
                 with httpx.Client(base_url=services.url, timeout=30) as api:
+                    yield Stack(api, legacy_client, engine, settings, legacy_app, target)
+            elif target == "process":  # the gateway as its own program, `python -m gateway serve`
+                routing = tmp_path / "routing.yaml"
+                routing.write_text(table_yaml({"services": f"{{url: '{services.url}'}}"}, default="services"))
+                port = free_port()
+                env = {
+                    "GATEWAY_ROUTING_FILE": str(routing),
+                    "GATEWAY_WATCH": "false",
+                    "GATEWAY_STATE_DIR": str(tmp_path / "gateway-state"),
+                    "GATEWAY_LOG_LEVEL": "warning",
+                }
+                with (
+                    subprocess_server(
+                        python_module("gateway", "serve", "--port", str(port)), port=port, env=env
+                    ),
+                    httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as api,
+                ):
                     yield Stack(api, legacy_client, engine, settings, legacy_app, target)
             else:
                 table = table_yaml({"services": f"{{url: '{services.url}'}}"}, default="services")

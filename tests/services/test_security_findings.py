@@ -341,3 +341,24 @@ def test_answers_carrying_a_credential_are_never_stored(stack: Stack) -> None:
     assert key.status_code == 201 and key.headers["cache-control"] == "no-store"
     # Answers without a credential keep legacy's caching headers (none).
     assert "cache-control" not in stack.api.get("/api/videos/?limit=1").headers
+
+
+# --- the same holes, through the gateway as a separate program ---------------------------------
+
+PROCESS_CHECKS = {
+    "readonly-settings-write": test_readonly_token_cannot_switch_off_the_login_guard,
+    "readonly-key-delete": test_readonly_api_key_cannot_delete_a_video,
+    "wrong-user": test_revoked_admin_cookie_beside_a_readonly_token_touches_nothing_of_admins,
+    "two-users": test_credentials_naming_different_users_are_refused,
+    "legacy-logout": test_legacy_logout_ends_the_access_and_refresh_tokens,
+    "future-iat": test_a_token_issued_in_the_future_is_refused,
+    "stray-bearer": lambda stack: test_a_stray_credential_beside_a_valid_cookie_is_ignored_as_legacy_does(
+        stack, {"Authorization": "Bearer x"}
+    ),
+}
+
+
+@pytest.mark.parametrize("check", sorted(PROCESS_CHECKS))
+def test_the_findings_hold_through_a_gateway_process(database_url: str, tmp_path: Path, check: str) -> None:
+    with serve_stack(database_url, tmp_path, "process") as stack:
+        PROCESS_CHECKS[check](stack)
