@@ -17,6 +17,7 @@ from jose import jwt
 from services.auth.flask_session import dump_session
 from services.auth.tokens import JwtCodec
 from tests.services._security_support import COOKIE, PASSWORD, TARGETS, Stack, serve_stack, stack_fixture
+from tests.support.redis import redis_server
 
 __all__ = ["stack_fixture"]  # fixture used by name
 
@@ -362,3 +363,16 @@ PROCESS_CHECKS = {
 def test_the_findings_hold_through_a_gateway_process(database_url: str, tmp_path: Path, check: str) -> None:
     with serve_stack(database_url, tmp_path, "process") as stack:
         PROCESS_CHECKS[check](stack)
+
+
+@pytest.mark.parametrize("target", ["direct"])
+def test_concurrent_token_logins_check_at_most_the_limit_with_redis(
+    database_url: str, tmp_path: Path, target: str
+) -> None:
+    """The same burst with the limiter in Redis (one MULTI per reservation)."""
+    with (
+        redis_server(tmp_path / "redis") as redis_url,
+        serve_stack(database_url, tmp_path, target, redis_url=redis_url) as stack,
+    ):
+        test_concurrent_token_logins_from_one_address_check_at_most_the_limit(stack)
+        assert stack.scalar("SELECT COUNT(*) FROM auth_login_failures") == 0  # Redis held every attempt
