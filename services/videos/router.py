@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, String, cast, func, or_, select
 
 from services._legacy_http import arg_flag, arg_int, iso, json_body, legacy_json
+from services._legacy_json import LegacyJSONResponse
 from services._validators import validate_body
 from services.auth.access import DELETE_CONTENT, MODIFY_CONTENT
 from services.auth.current_user import get_optional_user
@@ -120,7 +120,7 @@ async def list_videos(
     order: QueryText = "asc",
     limit: QueryText = None,
     offset: QueryText = None,
-) -> JSONResponse:
+) -> LegacyJSONResponse:
     limit_value = arg_int(request, "limit")
     offset_value = arg_int(request, "offset", 0) or 0
     rows, total = await VideoRepository(session).page(
@@ -180,7 +180,7 @@ async def search_videos(
     order: QueryText = None,
     limit: QueryText = None,
     offset: QueryText = None,
-) -> JSONResponse:
+) -> LegacyJSONResponse:
     args = request.query_params
     q_text = (args.get("q") or "").strip()
     artist_text = _text(request, "artist_name", "artist")
@@ -289,7 +289,7 @@ async def search_videos(
     responses=error_responses(400, 404, 409),
     openapi_extra=json_body_doc(VideoCreate),
 )
-async def create_video(request: Request, session: SessionDep) -> JSONResponse:
+async def create_video(request: Request, session: SessionDep) -> LegacyJSONResponse:
     data = await json_body(request)
     if data is None:
         raise legacy_error(400, "No data provided")
@@ -339,7 +339,7 @@ async def _video_or_404(session: SessionDep, video_id: int) -> Video:
 
 
 @router.get("/{video_id:int}", response_model=VideoDetailRead, responses=error_responses(404))
-async def get_video(video_id: int, session: SessionDep) -> JSONResponse:
+async def get_video(video_id: int, session: SessionDep) -> LegacyJSONResponse:
     stmt = VideoRepository(session).rows(genres=True).where(Video.id == video_id)
     row = (await session.execute(stmt)).first() if video_id <= MAX_ID else None
     if row is None:
@@ -354,7 +354,7 @@ async def get_video(video_id: int, session: SessionDep) -> JSONResponse:
     responses=error_responses(400, 404, 409),
     openapi_extra=json_body_doc(VideoUpdate),
 )
-async def update_video(video_id: int, request: Request, session: SessionDep) -> JSONResponse:
+async def update_video(video_id: int, request: Request, session: SessionDep) -> LegacyJSONResponse:
     video = await _video_or_404(session, video_id)
     data = await json_body(request)
     if data is None:
@@ -401,7 +401,7 @@ async def update_video(video_id: int, request: Request, session: SessionDep) -> 
     responses=error_responses(400, 404),
     openapi_extra=json_body_doc(VideoStatusUpdate),
 )
-async def update_video_status(video_id: int, request: Request, session: SessionDep) -> JSONResponse:
+async def update_video_status(video_id: int, request: Request, session: SessionDep) -> LegacyJSONResponse:
     video = await _video_or_404(session, video_id)
     data = await json_body(request) or {}
     raw = data.get("status")
@@ -431,7 +431,7 @@ async def update_video_status(video_id: int, request: Request, session: SessionD
     responses=error_responses(404),
     openapi_extra=json_body_doc(VideoDelete, required=False),
 )
-async def delete_video(video_id: int, request: Request, session: SessionDep) -> JSONResponse:
+async def delete_video(video_id: int, request: Request, session: SessionDep) -> LegacyJSONResponse:
     video = await _video_or_404(session, video_id)
     data = await json_body(request) or {}
     repo = VideoRepository(session)

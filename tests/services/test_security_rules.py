@@ -72,6 +72,8 @@ INTENDED = {
     "GET /admin/system/status/service": "admin (legacy @admin_required bodies)",
     "GET /admin/system/logs/recent": "admin (legacy @admin_required bodies)",
     "POST /admin/system/restart": "admin (legacy @admin_required bodies)",
+    "POST /admin/api/users/{user_id:int}/role": "admin (legacy @admin_required bodies)",
+    "POST /admin/api/users/{user_id:int}/toggle-active": "admin (legacy @admin_required bodies)",
 }
 
 
