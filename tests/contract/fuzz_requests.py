@@ -175,6 +175,9 @@ def probes(draw: st.DrawFn, endpoints: list[Endpoint], cookies: Mapping[str, str
         jar.append(("mvidarr_session", "junk.value"))
     elif extra == "other-user":
         jar.append(("mvidarr_session", cookies[draw(st.sampled_from(ROLES[1:]))]))
+    # The role the request really acts as: werkzeug (and services) read the first session cookie.
+    first = jar[0][1] if jar else None
+    role = next((name for name in ROLES[1:] if cookies[name] == first), "anonymous")
     headers: tuple[tuple[str, str], ...] = ()
     stray = draw(st.sampled_from(["none"] * 6 + ["bearer", "empty-bearer", "api-key"]))
     if stray == "bearer":
