@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from tests.contract.differential import Probe
@@ -186,6 +187,15 @@ def probes(draw: st.DrawFn, endpoints: list[Endpoint], cookies: Mapping[str, str
         headers = (("Authorization", "Bearer"),)
     elif stray == "api-key":
         headers = (("X-API-Key", "x"),)
+    if method in ("POST", "PUT", "PATCH", "DELETE") and path.startswith("/api/"):
+        # Writes services refuse on purpose while legacy performs them (differences.yaml, issue 15)
+        # would leave the twin databases different for every later probe: the fuzzer writes as
+        # the roles both sides let write; tests/contract/_deliberate.py and the security tests
+        # cover the refusals themselves.
+        allowed = (
+            ("admin",) if endpoint.rule.startswith("/api/settings") else ("anonymous", "admin", "manager")
+        )
+        assume(role in allowed)
     body, parsed, body_headers = (None, None, ())
     if method in ("POST", "PUT", "PATCH", "DELETE"):
         body, parsed, body_headers = draw(_body())

@@ -60,7 +60,7 @@ def test_values_the_database_coerces_are_accepted_and_echoed_as_given(services_c
 
 
 def test_values_legacy_stores_on_sqlite_are_stored_and_echoed_as_legacy_does(
-    services_client: httpx.Client,
+    services_client: httpx.Client, seeded_sqlite: str
 ) -> None:
     body = {"year": 1999.5, "duration": "3:45", "quality": 1.5, "thumbnail_url": 7}
     response = services_client.put("/api/videos/2", json=body)
@@ -75,7 +75,8 @@ def test_values_legacy_stores_on_sqlite_are_stored_and_echoed_as_legacy_does(
     )
     created = services_client.post("/api/videos/", json={"title": "t", "artist_id": 1, "year": "nineteen"})
     assert created.status_code == 201
-    setting = services_client.put("/api/settings/x", json={"value": 1, "description": 5})
+    admin = {"mvidarr_session": live_session_cookie(seeded_sqlite, "admin")}  # settings writes need one
+    setting = services_client.put("/api/settings/x", json={"value": 1, "description": 5}, cookies=admin)
     assert (setting.status_code, setting.json()["description"]) == (200, 5)
     assert services_client.get("/api/settings/x").json()["description"] == "5"
 
