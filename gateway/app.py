@@ -18,16 +18,20 @@ from gateway.admin.api import AdminParts, build_admin
 from gateway.admin.readmodel import cutover_state
 from gateway.compiler import CompiledTable, TableRef
 from gateway.cutover import Cutover
+from gateway.differences import Registry, load_registry
+from gateway.errors import ConfigError
 from gateway.forwarding import HeaderRewriter
 from gateway.hooks import ExchangeHooks
 from gateway.loader import load_table
 from gateway.logs import buffered_logger, configure_logging, get_logger
-from gateway.metrics import CutoverCollector, GatewayMetrics
+from gateway.metrics import CutoverCollector, GateCollector, GatewayMetrics
 from gateway.mirroring import Mirroring
 from gateway.proxy import Proxy
+from gateway.ratelimit import RateLimiter, RedisBuckets
 from gateway.reload import Reloader
 from gateway.rollout import system_clock
 from gateway.settings import GatewaySettings
+from gateway.target_check import check_targets, fetch_documents
 from gateway.transport.pool import UpstreamPool
 from gateway.types import Clock, Receive, Scope, Send
 from gateway.websocket import proxy_websocket
@@ -59,6 +63,8 @@ class Gateway:
         #: Pins, breakers, the one decider, outcomes, shadow, history: everything per route that
         #: outlives a request.
         self.cutover = cutover = Cutover.from_settings(self.settings, clock=clock)
+        cutover.mirror.registry = self._differences()
+        self.limiter = build_limiter(self.settings, self.metrics)
         rewriter = HeaderRewriter(
             trusted_proxies=self.settings.trusted_proxies,
             request_id_name=self.settings.request_id_header.lower().encode("latin-1"),
@@ -75,6 +81,7 @@ class Gateway:
             outcomes=cutover.outcomes,
             mirroring=Mirroring(cutover.mirror, rewriter),
             hooks=hooks,
+            limiter=self.limiter,
         )
         self.reloader = Reloader(
             path=self.settings.routing_file,
@@ -86,6 +93,7 @@ class Gateway:
         self.metrics.registry.register(
             CutoverCollector(cutover.outcomes, cutover.diffs, cutover.pins, cutover.breakers)
         )
+        self.metrics.registry.register(GateCollector(cutover.gates))
         self.reloader.listeners.append(self._swapped)
         self.reloader.failure_listeners.append(cutover.on_reload_failed)
         self.admin = build_admin(AdminParts(self.settings, self.tables, self.reloader, self.metrics, cutover))
@@ -99,15 +107,45 @@ class Gateway:
         self.on_startup: list[Callable[[], Awaitable[None]]] = []
         self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
         self._watcher: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        #: The last target check's findings (``gateway.target_check``), also logged as warnings.
+        self.target_issues: list[str] = []
         self._drainer: asyncio.Task[None] | None = None
+
+    def _differences(self) -> Registry:
+        """The deliberate-differences registry; an invalid one is reported and left out, not fatal."""
+        try:
+            return load_registry(self.settings.differences_file)
+        except ConfigError as exc:
+            self.log.error("differences.invalid", errors=[str(issue) for issue in exc.issues])
+            return Registry()
 
     def cutover_state(self) -> dict[str, Any]:
         """The dashboard's numbers (the JSON of ``/_gateway/api/cutover``)."""
-        return cutover_state(self.cutover, self.tables.table, self.reloader.last)
+        return cutover_state(self.cutover, self.tables.table, self.reloader.last, self.limiter.refused)
 
     def _swapped(self, old: CompiledTable, new: CompiledTable) -> None:
         last = self.reloader.last
         self.cutover.on_swap(old, new, source=last.trigger if last is not None else "reload")
+        self._check_targets_later(new)
+
+    def _check_targets_later(self, table: CompiledTable) -> None:
+        """Warn, off the request path, about routes whose target's OpenAPI lacks what they send."""
+        if any(upstream.openapi for upstream in table.upstreams.values()):
+            task = asyncio.get_running_loop().create_task(self._check_targets(table))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _check_targets(self, table: CompiledTable) -> None:
+        documents, issues = await asyncio.to_thread(fetch_documents, table)
+        # The legacy endpoints are known once the coverage report loaded them; until then only the
+        # routes' own paths are checked (``check --upstreams`` always reads them).
+        issues += check_targets(table, documents, self.cutover.coverage.endpoints)
+        self.target_issues = [str(issue) for issue in issues]
+        for issue in issues:
+            self.log.warning(
+                "reload.target_missing", route=issue.route, line=issue.line, message=issue.message
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -143,6 +181,7 @@ class Gateway:
         if self.settings.watch:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
         await self.cutover.start(self.tables.table)
+        self._check_targets_later(self.tables.table)
         for hook in self.on_startup:
             await hook()
 
@@ -158,6 +197,8 @@ class Gateway:
             self._access_buffer.drain()
 
     async def shutdown(self) -> None:
+        for task in list(self._background):
+            task.cancel()
         for hook in [self.cutover.aclose, *self.on_shutdown]:
             try:
                 await hook()
@@ -175,6 +216,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
         await self.pool.close()
+        await self.limiter.aclose()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -190,6 +232,18 @@ class Gateway:
                 await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def build_limiter(settings: GatewaySettings, metrics: GatewayMetrics) -> RateLimiter:
+    """Rate limits shared through Redis when a URL is set, else counted by this process alone."""
+    store = None
+    if settings.redis_url is not None:
+        store = RedisBuckets(
+            settings.redis_url.get_secret_value(),
+            prefix=settings.rate_limit_prefix,
+            timeout=settings.rate_limit_timeout,
+        )
+    return RateLimiter(store=store, trusted=settings.trusted_proxies, registry=metrics.registry)
 
 
 def create_app() -> Gateway:

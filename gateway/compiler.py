@@ -16,8 +16,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from gateway.errors import ConfigError, ConfigIssue
+from gateway.gates.rules import Gate, compile_gates, evidence_fingerprint
 from gateway.groups import check_groups
 from gateway.matcher import AmbiguousRoute, Matcher, Template, TemplateError, parse_template
+from gateway.ratelimit.policy import Quota, compile_quotas
 from gateway.rollout import ALWAYS_LIVE, BEFORE_ROLLOUT, PhaseBoard, PhaseSpec, compile_phases, system_clock
 from gateway.routing_schema import SAFE_METHODS, GuardRule, Route, RoutingTable, Shadow, Timeouts
 from gateway.types import Clock
@@ -38,6 +40,7 @@ class CompiledUpstream:
     max_connections: int
     keepalive: float
     health: str | None
+    openapi: str | None = None
 
     @property
     def pool_key(self) -> tuple[Any, ...]:
@@ -61,6 +64,10 @@ class CompiledRoute:
     shadow: Shadow | None
     line: int | None = None
     group: str | None = None
+    #: The phases that wait for evidence (``gateway.gates``), and the key their evidence is kept under.
+    gates: tuple[Gate, ...] = ()
+    evidence: str = ""
+    quotas: tuple[Quota, ...] = ()
 
     def allows(self, method: str) -> bool:
         return self.methods is None or method in self.methods
@@ -78,6 +85,8 @@ class CompiledTable:
     matcher: Matcher[CompiledRoute] = field(repr=False)
     board: PhaseBoard = field(repr=False)
     loaded_at: float
+    #: Route id -> its rate-limit policies, for the routes that have any (looked up per request).
+    quotas: Mapping[str, tuple[Quota, ...]] = field(default_factory=dict)
 
     def match(self, method: str, parts: list[str]) -> CompiledRoute | None:
         return self.matcher.match(method, parts)
@@ -128,6 +137,7 @@ def _compile_upstream(name: str, upstream: Any) -> CompiledUpstream:
         max_connections=upstream.pool.max_connections,
         keepalive=upstream.pool.keepalive,
         health=upstream.health,
+        openapi=upstream.openapi,
     )
 
 
@@ -172,7 +182,8 @@ def compile_table(
     issues: list[ConfigIssue] = []
 
     def problem(route: str | None, message: str, key: str | None = None) -> None:
-        issues.append(ConfigIssue(source, lines.get(key) if key else None, route, message))
+        line = (lines.get(key) or lines.get(key.split(".")[0])) if key else None
+        issues.append(ConfigIssue(source, line, route, message))
 
     if table.default not in table.upstreams:
         problem(None, f"default upstream {table.default!r} is not defined in upstreams", "default")
@@ -207,6 +218,11 @@ def compile_table(
                     route.id, "rollout phases overlap: each `from` must be later than the one before", where
                 )
                 break
+        gates: tuple[Gate, ...] = ()
+        if route.rollout:
+            gates, gate_issues = compile_gates(route.rollout, schedule, table.evidence)
+            for phase_index, message in gate_issues:
+                problem(route.id, f"rollout[{phase_index}]: {message}", f"{where}.rollout#{phase_index}")
         try:
             template = parse_template(route.path)
         except TemplateError as exc:
@@ -226,6 +242,11 @@ def compile_table(
             shadow=route.shadow,
             line=lines.get(where),
             group=route.group,
+            gates=gates,
+            evidence=evidence_fingerprint(route.path, route.methods, target, route.legacy or table.default)
+            if gates
+            else "",
+            quotas=compile_quotas(route.id, route.rate_limit),
         )
         if route.group is not None:
             groups.setdefault(route.group, []).append((route.id, schedule))
@@ -253,4 +274,5 @@ def compile_table(
         matcher=matcher,
         board=PhaseBoard(tuple(route.schedule for route in routes), clock),
         loaded_at=time.time(),
+        quotas=MappingProxyType({route.id: route.quotas for route in routes if route.quotas}),
     )

@@ -41,6 +41,9 @@ IntLike = Annotated[
     Any, AfterValidator(_int_like), WithJsonSchema({"anyOf": [{"type": "integer"}, *_SCALAR_SCHEMA]})
 ]
 TextLike = Annotated[Any, AfterValidator(_scalar), WithJsonSchema({"anyOf": _SCALAR_SCHEMA})]
+# In an answer: a column legacy fills with whatever scalar the client sent (echoed as sent, read
+# back as the database kept it: SQLite keeps 1.5 in an INTEGER column, 7 in a TEXT one as "7").
+Echoed = Annotated[Any, WithJsonSchema({"anyOf": _SCALAR_SCHEMA})]
 
 
 def validate_body(

@@ -7,13 +7,15 @@ a canary route it depends on who asks, so the view says ``bucket`` and gives the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from gateway.compiler import CompiledRoute, CompiledTable
 from gateway.cutover import Cutover
 from gateway.decide import is_rollout
+from gateway.gates.evidence import judge
 from gateway.record import SideSnapshot
 from gateway.rollout import NEVER, phase_at
 
@@ -34,15 +36,23 @@ class SideOf:
     #: None when the side depends on the request (a canary bucket).
     upstream: str | None
     why: str
+    #: The phase the route is served in (the calendar's, or an earlier one while a gate holds it).
+    mode: str = "legacy"
+    percent: float | None = None
+    #: Why the route is held and what is missing (``gateway.gates``), when it is.
+    hold: dict[str, Any] | None = None
 
 
 def side_now(cutover: Cutover, table: CompiledTable, route: CompiledRoute, at: float) -> SideOf:
     phase, _ = phase_at(route.schedule, at)
     trace: dict[str, Any] = {}
-    decision = cutover.decider.decide(route, phase, {"method": "GET", "headers": ()}, trace)
+    decision = cutover.decider.decide(route, phase, {"method": "GET", "headers": ()}, trace, now=at)
+    hold = trace.get("hold")
     if decision.why == "bucket":
-        return SideOf("bucket", None, "bucket")
-    return SideOf(str(decision.side), decision.upstream, decision.why)
+        return SideOf("bucket", None, "bucket", decision.mode, decision.phase.percent, hold)
+    return SideOf(
+        str(decision.side), decision.upstream, decision.why, decision.mode, decision.phase.percent, hold
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +94,9 @@ class RouteState:
     target_side: SideSnapshot | None
     shadow: dict[str, Any] | None
     guard: GuardView | None
+    #: The route's rate-limit policies and the requests they refused (429) in this process.
+    rate_limit: list[dict[str, Any]] = field(default_factory=list)
+    rate_limited: int = 0
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -107,7 +120,9 @@ class Scoreboard:
         return asdict(self)
 
 
-def route_states(cutover: Cutover, table: CompiledTable, at: float) -> list[RouteState]:
+def route_states(
+    cutover: Cutover, table: CompiledTable, at: float, refused: Mapping[str, int] | None = None
+) -> list[RouteState]:
     outcomes = cutover.outcomes
     totals = outcomes.total_requests()
     diffs = cutover.diffs.routes()
@@ -121,17 +136,18 @@ def route_states(cutover: Cutover, table: CompiledTable, at: float) -> list[Rout
         requests = sum(s.requests for s in (legacy_stats, target_stats) if s is not None)
         route_diffs = diffs.get(route.id)
         tripwire = outcomes.tripwires.get(route.id)
+        side = side_now(cutover, table, route, at)
         rows.append(
             RouteState(
                 id=route.id,
                 path=route.template.source,
                 methods=sorted(route.methods) if route.methods is not None else None,
                 rollout=is_rollout(route),
-                mode=phase.mode,
-                percent=phase.percent,
+                mode=side.mode,
+                percent=side.percent,
                 legacy=route.legacy,
                 target=route.target,
-                side=side_now(cutover, table, route, at),
+                side=side,
                 next_flip=None
                 if next_phase is None
                 else NextFlip(next_phase.start, next_phase.mode, next_phase.percent),
@@ -152,6 +168,8 @@ def route_states(cutover: Cutover, table: CompiledTable, at: float) -> list[Rout
                     tripwire.window.count,
                     tripwire.window.error_rate,
                 ),
+                rate_limit=[quota.describe() for quota in route.quotas],
+                rate_limited=(refused or {}).get(route.id, 0),
             )
         )
     return rows
@@ -187,10 +205,14 @@ def endpoint_coverage(cutover: Cutover, table: CompiledTable) -> dict[str, Any]:
     return cutover.coverage.report(table, cutover.clock(), set(cutover.pins.all()), traffic)
 
 
-def cutover_state(cutover: Cutover, table: CompiledTable, last_reload: Any) -> dict[str, Any]:
-    """Everything the dashboard shows, as the JSON ``/_gateway/api/cutover`` returns."""
+def cutover_state(
+    cutover: Cutover, table: CompiledTable, last_reload: Any, refused: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """Everything the dashboard shows, as the JSON ``/_gateway/api/cutover`` returns.
+
+    ``refused``: requests each route's rate limits answered with 429 (``RateLimiter.refused``)."""
     now = cutover.clock()
-    rows = route_states(cutover, table, now)  # one read for both views: they agree on every count
+    rows = route_states(cutover, table, now, refused)  # one read for both views: they agree on every count
     report = endpoint_coverage(cutover, table)
     return {
         "at": iso_seconds(now),
@@ -213,6 +235,45 @@ def coverage_totals(report: dict[str, Any]) -> dict[str, Any]:
     if report.get("state") != "ready":
         return report
     return {"state": "ready", "endpoints": report["total_endpoints"], **report["totals"]}
+
+
+def gates_view(cutover: Cutover, table: CompiledTable) -> dict[str, Any]:
+    """Every gated route: gates (requirement, verdict, opening), evidence, and the hold now."""
+    now = cutover.clock()
+    holds = cutover.gates.holds
+    routes = []
+    for route in table.routes:
+        if not route.gates:
+            continue
+        recorded = holds.recorded.get(route.id)
+        counts = recorded.counts if recorded is not None else {}
+        opened = recorded.opened if recorded is not None else {}
+        hold = cutover.gates.hold_now(route.id, now)
+        gates = []
+        for gate in route.gates:
+            verdict = judge(gate, counts)
+            found = opened.get(gate.label)
+            gates.append(
+                {
+                    "phase": gate.label,
+                    "from": iso(gate.start),
+                    "requires": gate.describe(),
+                    "defaulted": gate.defaulted,
+                    "met": verdict.met,
+                    "missing": verdict.missing,
+                    "evidence": verdict.summary,
+                    "opened": found.as_json() if found is not None else None,
+                }
+            )
+        routes.append(
+            {
+                "id": route.id,
+                "evidence_key": route.evidence,
+                "gates": gates,
+                "hold": holds.describe(hold) if hold is not None else None,
+            }
+        )
+    return {"at": iso_seconds(now), "routes": routes}
 
 
 def iso_seconds(ts: float | None) -> str | None:

@@ -123,13 +123,8 @@ async def list_videos(
 ) -> LegacyJSONResponse:
     limit_value = arg_int(request, "limit")
     offset_value = arg_int(request, "offset", 0) or 0
-    rows, total = await VideoRepository(session).page(
-        stmt=VideoRepository(session).rows(),
-        needs_artist=False,
-        sort=sort,
-        order=order,
-        limit=limit_value,
-        offset=max(offset_value, 0),
+    rows, total = await VideoRepository(session).list_page(
+        sort=sort, order=order, limit=limit_value, offset=max(offset_value, 0)
     )
     videos = video_dicts(rows)
     return legacy_json(

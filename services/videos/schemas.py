@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from services._validators import IntLike, TextLike
+from services._validators import Echoed, IntLike, TextLike
 
 
 class VideoRead(BaseModel):
@@ -14,12 +14,12 @@ class VideoRead(BaseModel):
     artist_name: str | None
     status: str | None
     imvdb_id: str | None
-    video_url: str | None
+    video_url: Echoed
     local_path: str | None
-    thumbnail_url: str | None
-    duration: int | None
-    quality: str | None
-    year: int | None
+    thumbnail_url: Echoed
+    duration: Echoed
+    quality: Echoed
+    year: Echoed
     video_metadata: Any
     created_at: str | None
 

@@ -262,7 +262,7 @@ def test_services_settings_load_with_the_compose_environment(monkeypatch: pytest
     monkeypatch.setenv("MVIDARR_SECRET_KEY", secrets.token_urlsafe(48))  # .env.example's are placeholders
     monkeypatch.setenv("JWT_SECRET", secrets.token_urlsafe(48))
     settings = Settings()
-    assert settings.database_url.startswith("mysql+aiomysql://figway:figway@mariadb:3306/figway")
+    assert settings.database_url.startswith("mysql+asyncmy://figway:figway@mariadb:3306/figway")
     assert "172.16.0.0/12" in settings.trusted_proxies
     assert settings.redis_url is not None and settings.redis_url.get_secret_value() == "redis://redis:6379/0"
 
