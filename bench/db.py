@@ -6,8 +6,7 @@ deterministic demo data (scale 1: 200 artists, 5,000 videos, 50 playlists), on M
 (`FIGWAY_TEST_MARIADB_URL` or `--mariadb-url`) and on a SQLite file. wrk (c=64) drives:
 
 - `GET /api/videos/?limit=50`, `GET /api/videos/search?q=Running`, `GET /api/artists/`
-- a write mix (wrk Lua): video status changes, setting writes and video reads, as a logged-in
-  ADMIN (settings writes need one on the services, issue 15; legacy accepts the same cookie).
+- a write mix (wrk Lua): video status changes, setting writes and video reads.
 
 Queries per request are counted in-process on each app's engine (SQLAlchemy
 `before_cursor_execute`), over the same requests. Results: bench/results/db.md and db.json.
@@ -133,7 +132,8 @@ def _counter(engine: Engine) -> list[int]:
 
 
 def admin_cookie(sync_url: str) -> str:
-    """`mvidarr_session=...` for a new live session row of the seeded admin (what a login gives)."""
+    """`mvidarr_session=...` for a new live session row of the seeded admin: the write mix runs as a
+    logged-in ADMIN (settings writes need one on the services, issue 15; legacy accepts it too)."""
     from datetime import datetime, timedelta
 
     from services.auth.flask_session import dump_session
@@ -158,7 +158,6 @@ def admin_cookie(sync_url: str) -> str:
     return "mvidarr_session=" + dump_session(data, secret_key=Settings().secret_key.get_secret_value())
 
 
-def legacy_queries(sync_url: str, requests: Sequence[tuple[str, str, Any]]) -> float:
 def legacy_queries(
     sync_url: str, requests: Sequence[tuple[str, str, Any]], *, reset: list[int] | None = None
 ) -> float:
@@ -168,8 +167,8 @@ def legacy_queries(
     engine: Engine = app.extensions["figway_engine"]
     client = app.test_client()
     client.get("/api/settings/app_port")  # the settings cache loads once per process, not per request
-    count = _counter(engine)
     cookie = admin_cookie(sync_url)
+    count = _counter(engine)
     if reset is not None:
         reset[0] = 0
     for method, path, body in requests:
@@ -194,8 +193,8 @@ def services_queries(
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 await client.get("/api/settings/app_port")  # warm the login-guard setting cache
-                count = _counter(app.state.engine.sync_engine)
                 cookie = admin_cookie(sync_url)
+                count = _counter(app.state.engine.sync_engine)
                 if reset is not None:
                     reset[0] = 0
                 for method, path, body in requests:
@@ -321,23 +320,6 @@ def run_backend(
     _migrate(sync_url)
     script = workdir / "writes.lua"
     script.write_text(WRITE_LUA.replace("COOKIE", admin_cookie(sync_url)))
-    rows: list[Row] = []
-    for side, serve, count in (
-        ("legacy", _legacy, legacy_queries),
-        ("services", _services, services_queries),
-    ):
-        queries = {name: count(sync_url, [("GET", path, None)] * 5) for name, path in READ_ENDPOINTS.items()}
-        queries[WRITE_MIX] = count(sync_url, write_sample(side))
-        with serve(sync_url, workdir / f"{backend}-{side}.log") as base:
-            for name, path in READ_ENDPOINTS.items():
-                load = _measure(base, path, seconds, None)
-                _say(backend, side, name, load)
-                rows.append(Row(backend, name, side, load, queries[name]))
-            load = _measure(base, None, seconds, script)
-            _say(backend, side, "write mix", load)
-            rows.append(Row(backend, WRITE_MIX, side, load, queries[WRITE_MIX]))
-    return rows
-    script.write_text(WRITE_LUA)
     targets = {name: (path, None) for name, path in READ_ENDPOINTS.items() if _wanted(name, endpoints)}
     if _wanted(WRITE_MIX, endpoints):
         targets[WRITE_MIX] = ("/", script)
