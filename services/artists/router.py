@@ -29,6 +29,7 @@ from services.artists.schemas import (
     ArtistUpdate,
     ArtistUpdated,
 )
+from services.auth.access import DELETE_CONTENT, MODIFY_CONTENT
 from services.db import SessionDep
 from services.errors import LegacyError, legacy_error
 from services.guard import LEGACY_GUARD
@@ -151,6 +152,7 @@ async def list_artists(
 
 @router.post(
     "/",
+    dependencies=[MODIFY_CONTENT],
     status_code=201,
     response_model=ArtistCreated,
     responses=error_responses(400, 409),
@@ -216,6 +218,7 @@ async def _apply(repo: ArtistRepository, artist: Artist, data: dict[str, Any]) -
 
 @router.put(
     "/{artist_id:int}",
+    dependencies=[MODIFY_CONTENT],
     response_model=ArtistUpdated,
     responses=error_responses(400, 404, 409),
     openapi_extra=json_body_doc(ArtistUpdate),
@@ -235,6 +238,7 @@ async def update_artist(artist_id: int, request: Request, session: SessionDep) -
 
 @router.put(
     "/{artist_id:int}/settings",
+    dependencies=[MODIFY_CONTENT],
     response_model=ArtistSettingsUpdated,
     responses=error_responses(400, 404),
     openapi_extra=json_body_doc(ArtistSettingsUpdate),
@@ -263,7 +267,12 @@ async def update_artist_settings(artist_id: int, request: Request, session: Sess
     )
 
 
-@router.delete("/{artist_id:int}", response_model=ArtistDeleted, responses=error_responses(404, 409))
+@router.delete(
+    "/{artist_id:int}",
+    dependencies=[DELETE_CONTENT],
+    response_model=ArtistDeleted,
+    responses=error_responses(404, 409),
+)
 async def delete_artist(
     artist_id: int, request: Request, session: SessionDep, force: QueryText = None
 ) -> LegacyJSONResponse:
