@@ -25,11 +25,21 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services import _sqlite
+from services._bounds import guard_statements
 from services.settings import Settings
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    """The process's engine: SQLite with WAL + busy timeout, MariaDB with an explicit pool."""
+    """The process's engine: SQLite with WAL + busy timeout, MariaDB with an explicit pool.
+
+    Both refuse a parameter no driver can bind (services/_bounds.py) with the client's 400.
+    """
+    engine = _create_engine(settings)
+    guard_statements(engine)
+    return engine
+
+
+def _create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url,

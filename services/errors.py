@@ -22,11 +22,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services._bounds import Unstorable
 from services._legacy_http import werkzeug_redirect
 
 logger = logging.getLogger("services.errors")
@@ -34,6 +36,8 @@ logger = logging.getLogger("services.errors")
 REQUEST_ID_HEADER = "X-Request-ID"
 # Route families that keep the legacy contract (their errors are `{"error": "<message>"}`).
 LEGACY_PREFIXES = ("/api/",)
+# The legacy endpoints under /auth (the rest of /auth is new: structured errors).
+LEGACY_AUTH_PATHS = frozenset({"/auth/login", "/auth/logout", "/auth/check", "/auth/session"})
 
 
 class ServiceError(Exception):
@@ -99,6 +103,11 @@ def _is_legacy_path(path: str) -> bool:
     return path.startswith(LEGACY_PREFIXES)
 
 
+def is_legacy_route(path: str) -> bool:
+    """Whether `path` keeps legacy's contract (`/api/...` and the legacy `/auth` endpoints)."""
+    return path.startswith(LEGACY_PREFIXES) or path in LEGACY_AUTH_PATHS
+
+
 def service_error_response(request: Request, status_code: int, code: str, message: str) -> JSONResponse:
     rid = request_id(request)
     return JSONResponse(
@@ -143,6 +152,15 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     if exc.headers:
         response.headers.update(exc.headers)
     return response
+
+
+async def _on_unstorable(request: Request, exc: Exception) -> Response:
+    # A value no database can take (services/_bounds.py); legacy lets it reach the driver: 500.
+    message = exc.message if isinstance(exc, Unstorable) else "Invalid value: out of range for its column"
+    logger.info("request.refused path=%s reason=%s", request.url.path, message)
+    if is_legacy_route(request.url.path):
+        return JSONResponse({"error": message}, status_code=400)
+    return service_error_response(request, 400, "invalid_value", message)
 
 
 def slash_redirect(request: Request) -> Response | None:
@@ -204,4 +222,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LegacyError, _on_legacy_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Unstorable, _on_unstorable)
+    # MariaDB (strict mode) refusing a value for its column is the client's input, not a fault.
+    app.add_exception_handler(DataError, _on_unstorable)
     app.add_middleware(UnhandledErrors)

@@ -25,13 +25,12 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from services.auth.current_user import AUTH_REQUIRED_BODY, Principal, get_current_user, get_principal
 from services.auth.service import role_permissions
 from services.db import SessionDep
-from services.errors import Forbidden, LegacyError, Unauthorized
+from services.errors import Forbidden, LegacyError, Unauthorized, is_legacy_route
 from services.models import ROLE_LEVEL, UserRole
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 INSUFFICIENT_BODY = {"error": "Insufficient permissions", "code": "INSUFFICIENT_PERMISSIONS"}
-LEGACY_AUTH_PATHS = frozenset({"/auth/login", "/auth/logout", "/auth/check", "/auth/session"})
 
 _RULES: dict[Callable[..., Any], str] = {}
 
@@ -44,10 +43,6 @@ def access_rule(description: str) -> Callable[[F], F]:
         return call
 
     return mark
-
-
-def is_legacy_route(path: str) -> bool:
-    return path.startswith("/api/") or path in LEGACY_AUTH_PATHS
 
 
 def unauthenticated(request: Request) -> Exception:

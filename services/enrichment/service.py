@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
+from services._bounds import row_id
 from services.app_settings.cache import SettingsCache
 from services.enrichment.result import MIN_CONFIDENCE, EnrichmentResult, Outcome, disabled, lookup
 from services.models import Artist, Video, utcnow
@@ -76,7 +77,7 @@ class Enricher:
     async def enrich_artist(self, artist_id: int, *, force_refresh: bool = False) -> EnrichmentResult:
         started = time.monotonic()
         async with self.sessions() as session:
-            artist = await session.get(Artist, artist_id)
+            artist = await session.get(Artist, artist_id) if row_id(artist_id) is not None else None
             if artist is None:
                 raise ArtistNotFound(f"Artist {artist_id} not found")
             name, last = artist.name, _enrichment_date(artist)
@@ -136,7 +137,7 @@ class Enricher:
         """IMVDb video details + Last.fm track.getinfo merged into the video row; None: no video."""
         started = time.monotonic()
         async with self.sessions() as session:
-            video = await _video(session, video_id)
+            video = await _video(session, video_id) if row_id(video_id) is not None else None
             if video is None:
                 return None
             artist_name = video.artist.name if video.artist else ""

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from services._bounds import row_id
 from services._legacy_http import arg_int, flag, iso, json_body, legacy_json
 from services._validators import validate_body
 from services.auth.current_user import SessionUserDep
@@ -43,7 +44,6 @@ router = APIRouter(prefix="/api/playlists", tags=["playlists"], dependencies=[LE
 
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 20
-MAX_ID = 2**63 - 1
 QueryText = Annotated[str | None, Query()]
 _ALL_ERRORS = error_responses(400, 401, 403, 404)
 
@@ -95,7 +95,7 @@ def entry_dict(
 
 
 async def _load(session: SessionDep, playlist_id: int, user: User, *, modify: bool) -> Playlist:
-    playlist = await session.get(Playlist, playlist_id) if playlist_id <= MAX_ID else None
+    playlist = await session.get(Playlist, playlist_id) if row_id(playlist_id) is not None else None
     if playlist is None:
         raise legacy_error(404, "Playlist not found")
     if not (can_modify(playlist, user) if modify else can_access(playlist, user)):
@@ -233,10 +233,11 @@ async def add_videos(
     video_ids = data.get("video_ids")
     if not isinstance(video_ids, list) or not video_ids:
         raise legacy_error(400, "video_ids is required")
-    if not all(isinstance(v, int) and not isinstance(v, bool) and abs(v) <= MAX_ID for v in video_ids):
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in video_ids):
         raise legacy_error(400, "video_ids must be a list of integers")
     repo = PlaylistRepository(session)
-    found = await repo.existing_video_ids(video_ids=video_ids)
+    # An id past 64 bits names no video: reported missing, as legacy does on MariaDB.
+    found = await repo.existing_video_ids(video_ids=[v for v in video_ids if row_id(v) is not None])
     missing = [vid for vid in video_ids if vid not in found]
     if missing:
         raise legacy_error(404, f"Videos not found: {missing}")
@@ -273,7 +274,11 @@ async def remove_video(
 ) -> JSONResponse:
     playlist = await _load(session, playlist_id, user, modify=True)
     repo = PlaylistRepository(session)
-    entry = await repo.get_entry(playlist_id=playlist.id, entry_id=entry_id) if entry_id <= MAX_ID else None
+    entry = (
+        await repo.get_entry(playlist_id=playlist.id, entry_id=entry_id)
+        if row_id(entry_id) is not None
+        else None
+    )
     if entry is None:
         raise legacy_error(404, "Playlist entry not found")
     removed_position = entry.position
@@ -312,10 +317,12 @@ async def reorder_videos(
             or not isinstance(item.get("position"), int)
         ):
             raise legacy_error(400, "Each entry order needs an integer id and position")
-        if abs(item["id"]) > MAX_ID or abs(item["position"]) >= 2**31:
+        if abs(item["position"]) >= 2**31:
             raise legacy_error(400, "Each entry order needs an integer id and position")
         wanted[item["id"]] = item["position"]
-    entries = await PlaylistRepository(session).entries_by_id(playlist_id=playlist.id, entry_ids=list(wanted))
+    # An id past 64 bits names no entry: not updated, as legacy does on MariaDB.
+    entry_ids = [entry_id for entry_id in wanted if row_id(entry_id) is not None]
+    entries = await PlaylistRepository(session).entries_by_id(playlist_id=playlist.id, entry_ids=entry_ids)
     for entry in entries:
         entry.position = wanted[entry.id]
     playlist.updated_at = utcnow()
