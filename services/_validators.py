@@ -47,6 +47,18 @@ TextLike = Annotated[
 ]
 
 
+# Response fields that legacy fills with the value the client sent (the column coerces what it
+# stores, the answer echoes it unchanged: `"duration": true` is answered true, read back as 1).
+# Services keep that answer (issue 20: indistinguishable), and the document says so.
+EchoedText = Annotated[
+    Any,
+    WithJsonSchema(
+        {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]}
+    ),
+]
+EchoedInt = EchoedText
+
+
 def validate_body(model: type[BaseModel], data: dict[str, Any]) -> None:
     """Check `data` against `model`; a refused value becomes legacy's 400 `{"error": ...}`."""
     try:

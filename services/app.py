@@ -24,6 +24,7 @@ from services.db import create_engine, create_sessionmaker, create_sqlite_writer
 from services.enrichment import router as enrichment
 from services.errors import install_error_handlers
 from services.logs import configure_logging
+from services.openapi import install_openapi
 from services.playlists import router as playlists
 from services.settings import Settings
 from services.system import admin_router as system_admin
@@ -85,4 +86,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(AdmissionLimit, max_in_flight=settings.max_in_flight)
     install_auth(app, settings)
     mount_routers(app)
+    install_openapi(app)
     return app

@@ -22,10 +22,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Match
+from starlette.routing import Match, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services._bounds import Unstorable
@@ -138,6 +139,28 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     return service_error_response(request, 422, "validation_error", details or "invalid request")
 
 
+def _method_table(app: Any) -> list[tuple[Any, frozenset[str]]]:
+    table: list[tuple[Any, frozenset[str]]] | None = getattr(app.state, "method_table", None)
+    if table is None:
+        # iter_route_contexts flattens included routers (their full paths and methods).
+        table = [
+            (compile_path(context.path)[0], frozenset(context.methods or ()))
+            for context in iter_route_contexts(app.routes)
+            if context.path is not None
+        ]
+        app.state.method_table = table
+    return table
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (one route per method, so starlette's own
+    `Allow` names only the first route's). RFC 9110 15.5.6: a 405 carries it."""
+    path = request.url.path
+    methods = {m for regex, found in _method_table(request.app) if regex.match(path) for m in found}
+    methods.discard("HEAD")  # answered wherever GET is (services._legacy_http.HeadAsGet)
+    return ", ".join(sorted(methods))
+
+
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if _is_legacy_path(request.url.path):
@@ -145,12 +168,18 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
             redirect = slash_redirect(request)
             if redirect is not None:
                 return redirect
-        # Legacy's HTTPException handler: {"error": exc.name}, headers (Allow) dropped.
-        return JSONResponse({"error": HTTPStatus(exc.status_code).phrase}, status_code=exc.status_code)
+        # Legacy's HTTPException handler: {"error": exc.name}. Legacy drops the Allow header of
+        # a 405; services send it (differences.yaml: 405-carries-allow).
+        legacy = JSONResponse({"error": HTTPStatus(exc.status_code).phrase}, status_code=exc.status_code)
+        if exc.status_code == 405:
+            legacy.headers["Allow"] = allowed_methods(request)
+        return legacy
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     response = service_error_response(request, exc.status_code, code, str(exc.detail))
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        response.headers["Allow"] = allowed_methods(request)
     return response
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from services._validators import TextLike
+from services._validators import EchoedText, TextLike
 
 
 class ArtistListItem(BaseModel):
@@ -36,7 +36,7 @@ class ArtistRead(BaseModel):
     id: int
     name: str
     imvdb_id: str | None
-    thumbnail_url: str | None
+    thumbnail_url: EchoedText
     auto_download: bool
     keywords: Any
     monitored: bool
@@ -98,7 +98,7 @@ class ArtistSettingsRead(BaseModel):
     auto_download: bool
     monitored: bool
     keywords: Any
-    folder_path: str | None
+    folder_path: EchoedText
 
 
 class ArtistSettingsUpdated(BaseModel):

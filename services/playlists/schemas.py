@@ -4,13 +4,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from services._validators import TextLike
+from services._validators import EchoedText, TextLike
 
 
 class PlaylistRead(BaseModel):
     id: int
     name: str
-    description: str | None
+    description: EchoedText
     user_id: int
     username: str | None
     is_public: bool
@@ -18,7 +18,7 @@ class PlaylistRead(BaseModel):
     video_count: int
     total_duration: int
     metadata: Any
-    thumbnail_url: str | None
+    thumbnail_url: EchoedText
     created_at: str | None
     updated_at: str | None
 

@@ -40,6 +40,7 @@ from services.videos.schemas import (
     VideoStatusChanged,
     VideoStatusUpdate,
     VideoUpdate,
+    VideoUpdated,
 )
 
 router = APIRouter(prefix="/api/videos", tags=["videos"], dependencies=[LEGACY_GUARD])
@@ -350,7 +351,7 @@ async def get_video(video_id: int, session: SessionDep) -> JSONResponse:
 
 @router.put(
     "/{video_id:int}",
-    response_model=VideoDetailRead,
+    response_model=VideoUpdated,
     responses=error_responses(400, 404, 409),
     openapi_extra=json_body_doc(VideoUpdate),
 )

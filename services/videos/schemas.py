@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from services._validators import IntLike, TextLike
+from services._validators import EchoedInt, EchoedText, IntLike, TextLike
 
 
 class VideoRead(BaseModel):
@@ -26,6 +26,16 @@ class VideoRead(BaseModel):
 
 class VideoDetailRead(VideoRead):
     genres: list[Any]
+
+
+class VideoUpdated(VideoDetailRead):
+    """The answer to an update: legacy echoes these as sent (stored as the columns coerce them)."""
+
+    video_url: EchoedText
+    thumbnail_url: EchoedText
+    quality: EchoedText
+    duration: EchoedInt
+    year: EchoedInt
 
 
 class VideoList(BaseModel):
