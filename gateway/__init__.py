@@ -5,9 +5,10 @@ The public surface (everything else is an implementation detail):
 - ``Gateway`` (``gateway.app``): the ASGI app; ``create_app()`` builds one from the environment.
 - ``GatewaySettings`` (``gateway.settings``): every ``GATEWAY_*`` setting.
 - ``load_table`` / ``parse_table`` (``gateway.loader``) → ``CompiledTable`` (``gateway.compiler``).
-- ``Decider`` / ``Decision`` / ``PhaseSpec`` / ``PhaseDecider`` (``gateway.rollout``): the per-route
-  decision step; ``Clock`` (``gateway.types``) is injected wherever "now" matters.
-- ``ExchangeHooks`` / ``Answer`` (``gateway.hooks``): fallback, response copies, per-request outcome.
+- ``Decider`` / ``Decision`` (``gateway.decide``): the one decision step, asked by serving, explain,
+  the admin API and the dashboard; ``PhaseSpec`` (``gateway.rollout``); ``Clock`` (``gateway.types``)
+  is injected wherever "now" matters.
+- ``ExchangeHooks`` / ``Answer`` (``gateway.hooks``): observers of every exchange (outcome, body copy).
 - ``ConfigError`` / ``UpstreamError`` and friends (``gateway.errors``).
 """
 
@@ -24,7 +25,6 @@ __all__ = [
     "ExchangeHooks",
     "Gateway",
     "GatewaySettings",
-    "PhaseDecider",
     "PhaseSpec",
     "UpstreamError",
     "create_app",
@@ -36,12 +36,11 @@ _WHERE = {
     "Answer": "gateway.hooks",
     "CompiledTable": "gateway.compiler",
     "ConfigError": "gateway.errors",
-    "Decider": "gateway.rollout",
-    "Decision": "gateway.rollout",
+    "Decider": "gateway.decide",
+    "Decision": "gateway.decide",
     "ExchangeHooks": "gateway.hooks",
     "Gateway": "gateway.app",
     "GatewaySettings": "gateway.settings",
-    "PhaseDecider": "gateway.rollout",
     "PhaseSpec": "gateway.rollout",
     "UpstreamError": "gateway.errors",
     "create_app": "gateway.app",
@@ -52,10 +51,11 @@ _WHERE = {
 if TYPE_CHECKING:
     from gateway.app import Gateway, create_app
     from gateway.compiler import CompiledTable
+    from gateway.decide import Decider, Decision
     from gateway.errors import ConfigError, UpstreamError
     from gateway.hooks import Answer, ExchangeHooks
     from gateway.loader import load_table, parse_table
-    from gateway.rollout import Decider, Decision, PhaseDecider, PhaseSpec
+    from gateway.rollout import PhaseSpec
     from gateway.settings import GatewaySettings
 
 

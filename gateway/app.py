@@ -1,4 +1,9 @@
-"""The ASGI entry point: ``/_gateway`` goes to the admin app, everything else to the proxy."""
+"""The ASGI entry point: builds the parts, wires them, and routes each request to one of them.
+
+``/_gateway`` goes to the admin app (JSON API, cutover API and dashboard, mounted here), WebSockets
+to :mod:`gateway.websocket`, everything else to the proxy. The parts never reach back for the app:
+imports flow one way, from here down to plain data.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,25 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from gateway.admin import PREFIX, build_admin
-from gateway.compiler import CompiledTable
+from gateway.admin import cutover_api, dashboard
+from gateway.admin.access import PREFIX, check_admin_exposure
+from gateway.admin.api import AdminParts, build_admin
+from gateway.admin.readmodel import cutover_state
+from gateway.compiler import CompiledTable, TableRef
 from gateway.cutover import Cutover
+from gateway.forwarding import HeaderRewriter
 from gateway.hooks import ExchangeHooks
 from gateway.loader import load_table
 from gateway.logs import buffered_logger, configure_logging, get_logger
-from gateway.metrics import GatewayMetrics
-from gateway.proxy import Proxy, TableRef
+from gateway.metrics import CutoverCollector, GatewayMetrics
+from gateway.mirroring import Mirroring
+from gateway.proxy import Proxy
 from gateway.reload import Reloader
-from gateway.rollout import Decider, system_clock
+from gateway.rollout import system_clock
 from gateway.settings import GatewaySettings
+from gateway.transport.pool import UpstreamPool
 from gateway.types import Clock, Receive, Scope, Send
-from gateway.upstreams import UpstreamPool
+from gateway.websocket import proxy_websocket
 
 _PREFIX_LEN = len(PREFIX)
 #: How often buffered access-log lines are written out (seconds).
@@ -35,7 +46,6 @@ class Gateway:
         *,
         table: CompiledTable | None = None,
         clock: Clock = system_clock,
-        decider: Decider | None = None,
         hooks: ExchangeHooks | None = None,
     ) -> None:
         self.settings = settings or GatewaySettings()
@@ -45,9 +55,14 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.tables = TableRef(table or load_table(self.settings.routing_file, clock=clock))
         self.metrics.routes.set(len(self.tables.table.routes))
-        self.pool = UpstreamPool()
-        #: Rollout decisions, shadow, fallback, breaker, guard: consulted by the proxy per request.
-        self.cutover = Cutover.from_settings(self.settings, clock=clock)
+        self.pool = UpstreamPool(native=self.settings.upstream_client == "native")
+        #: Pins, breakers, the one decider, outcomes, shadow, history: everything per route that
+        #: outlives a request.
+        self.cutover = cutover = Cutover.from_settings(self.settings, clock=clock)
+        rewriter = HeaderRewriter(
+            trusted_proxies=self.settings.trusted_proxies,
+            request_id_name=self.settings.request_id_header.lower().encode("latin-1"),
+        )
         self.proxy = Proxy(
             tables=self.tables,
             pool=self.pool,
@@ -55,8 +70,11 @@ class Gateway:
             metrics=self.metrics,
             logger=self.log,
             access_logger=self.access_log,
-            decider=decider or self.cutover,
-            hooks=hooks or self.cutover,
+            decider=cutover.decider,
+            rewriter=rewriter,
+            outcomes=cutover.outcomes,
+            mirroring=Mirroring(cutover.mirror, rewriter),
+            hooks=hooks,
         )
         self.reloader = Reloader(
             path=self.settings.routing_file,
@@ -65,14 +83,31 @@ class Gateway:
             logger=self.log,
             clock=clock,
         )
-        self.admin = build_admin(self)
-        #: Extension points: coroutines run after start-up and before shutdown (the cutover machinery
-        #: starts its health checks here); more admin routes go through ``self.admin.include_router``.
+        self.metrics.registry.register(
+            CutoverCollector(cutover.outcomes, cutover.diffs, cutover.pins, cutover.breakers)
+        )
+        self.reloader.listeners.append(self._swapped)
+        self.reloader.failure_listeners.append(cutover.on_reload_failed)
+        self.admin = build_admin(AdminParts(self.settings, self.tables, self.reloader, self.metrics, cutover))
+        require_admin = self.admin.state.require_admin
+        self.admin.include_router(
+            cutover_api.build_router(cutover, self.tables, self.cutover_state, require_admin)
+        )
+        self.admin.include_router(dashboard.build_router(self.cutover_state, self.admin.state.admin_access))
+        #: Extension points: coroutines run after start-up and before shutdown; more admin routes go
+        #: through ``self.admin.include_router``.
         self.on_startup: list[Callable[[], Awaitable[None]]] = []
         self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
-        self.cutover.attach(self)
         self._watcher: asyncio.Task[None] | None = None
         self._drainer: asyncio.Task[None] | None = None
+
+    def cutover_state(self) -> dict[str, Any]:
+        """The dashboard's numbers (the JSON of ``/_gateway/api/cutover``)."""
+        return cutover_state(self.cutover, self.tables.table, self.reloader.last)
+
+    def _swapped(self, old: CompiledTable, new: CompiledTable) -> None:
+        last = self.reloader.last
+        self.cutover.on_swap(old, new, source=last.trigger if last is not None else "reload")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -83,9 +118,13 @@ class Gateway:
         if path.startswith(PREFIX) and (len(path) == _PREFIX_LEN or path[_PREFIX_LEN] == "/"):
             await self.admin(scope, receive, send)
             return
-        await self.proxy(scope, receive, send)
+        if kind == "websocket":
+            await proxy_websocket(self.proxy, scope, receive, send)
+            return
+        await self.proxy.http(scope, receive, send)
 
     async def startup(self) -> None:
+        check_admin_exposure(self.settings)
         table = self.tables.table
         self.log.info(
             "gateway.started",
@@ -103,6 +142,7 @@ class Gateway:
         self._drainer = asyncio.get_running_loop().create_task(self._drain_access_log())
         if self.settings.watch:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        await self.cutover.start(self.tables.table)
         for hook in self.on_startup:
             await hook()
 
@@ -118,7 +158,7 @@ class Gateway:
             self._access_buffer.drain()
 
     async def shutdown(self) -> None:
-        for hook in self.on_shutdown:
+        for hook in [self.cutover.aclose, *self.on_shutdown]:
             try:
                 await hook()
             except Exception:

@@ -55,6 +55,11 @@ class CircuitBreaker:
             return True
         return False
 
+    def would_allow(self) -> bool:
+        """What :meth:`allow` would say now, without taking the half-open probe (explain asks this)."""
+        state = self.state
+        return state is State.CLOSED or (state is State.HALF_OPEN and not self._probe_out)
+
     def record_success(self) -> None:
         self._failures = 0
         self._probe_out = False

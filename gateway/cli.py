@@ -8,14 +8,16 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from gateway import cutover_cli
-from gateway.config import parse_phase_start
 from gateway.errors import ConfigError
+from gateway.explain import explain
 from gateway.loader import load_table
 from gateway.rollout import phase_instant
+from gateway.routing_schema import parse_phase_start
 
 DEFAULT_CONFIG = "routing.yaml"
 
@@ -42,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("method")
     explain.add_argument("path")
     explain.add_argument("--at", help="ISO date-time or ISO week (2026-W50) to evaluate the rollout at")
+    explain.add_argument(
+        "--header", action="append", default=[], help="a request header 'Name: value' (identity, override)"
+    )
+    explain.add_argument("--client", help="the client address (the identity of last resort)")
+    explain.add_argument("--state-dir", type=Path, help="where pins are kept (default: $GATEWAY_STATE_DIR)")
     explain.add_argument("--json", action="store_true", help="print JSON")
     cutover_cli.add_commands(commands, "$GATEWAY_ROUTING_FILE or routing.yaml")
     return parser
@@ -95,7 +102,17 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     except ValueError as exc:
         print(f"--at: {exc}", file=sys.stderr)
         return 2
-    result = table.explain(args.method, args.path, at=at).as_dict()
+    headers = []
+    for item in args.header:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            print(f"--header: {item!r} is not 'Name: value'", file=sys.stderr)
+            return 2
+        headers.append((name.strip().lower().encode("latin-1"), value.strip().encode("latin-1")))
+    decider = cutover_cli.offline_decider(args.state_dir)
+    result = explain(
+        table, decider, args.method, args.path, at=at, headers=tuple(headers), client=args.client
+    ).as_dict()
     if args.json:
         print(json.dumps(result, indent=2), file=out)
         return 0 if result["error"] is None else 1
@@ -107,6 +124,10 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
         f"upstream {result['upstream']} ({result['upstream_url']})",
         file=out,
     )
+    for name, value in result["inputs"].items():
+        print(f"  input {name}: {json.dumps(value)}", file=out)
+    if result["why"]:
+        print(f"  side {result['side']} because: {result['why']}", file=out)
     if result["forwarded_path"] != args.path.split("?", 1)[0]:
         print(f"  forwarded path: {result['forwarded_path']}", file=out)
     if result["next_flip"] is not None:

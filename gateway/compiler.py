@@ -6,31 +6,20 @@ table they started with, so a reload never changes the rules under an in-flight 
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from gateway.config import SAFE_METHODS, Guard, Mode, Route, RoutingTable, Shadow, Timeouts
 from gateway.errors import ConfigError, ConfigIssue
 from gateway.groups import check_groups
 from gateway.matcher import AmbiguousRoute, Matcher, Template, TemplateError, parse_template
-from gateway.paths import UnsafePath, split_path
-from gateway.rollout import (
-    ALWAYS_LIVE,
-    BEFORE_ROLLOUT,
-    NEVER,
-    Decision,
-    PhaseBoard,
-    PhaseDecider,
-    PhaseSpec,
-    compile_phases,
-    phase_at,
-    system_clock,
-)
+from gateway.rollout import ALWAYS_LIVE, BEFORE_ROLLOUT, PhaseBoard, PhaseSpec, compile_phases, system_clock
+from gateway.routing_schema import SAFE_METHODS, GuardRule, Route, RoutingTable, Shadow, Timeouts
 from gateway.types import Clock
 
 DEFAULT_ROUTE_ID = "default"
@@ -68,59 +57,13 @@ class CompiledRoute:
     legacy: str
     fallback: str | None
     schedule: tuple[PhaseSpec, ...]
-    guard: Guard | None
+    guard: GuardRule | None
     shadow: Shadow | None
     line: int | None = None
     group: str | None = None
 
     def allows(self, method: str) -> bool:
         return self.methods is None or method in self.methods
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    route_id: str
-    path: str
-    methods: tuple[str, ...] | None
-    specificity: tuple[int, ...]
-    verdict: str
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    method: str
-    path: str
-    forwarded_path: str | None
-    route_id: str
-    mode: Mode
-    upstream: str
-    upstream_url: str | None
-    next_flip: float | None
-    candidates: tuple[Candidate, ...]
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "path": self.path,
-            "forwarded_path": self.forwarded_path,
-            "route": self.route_id,
-            "mode": self.mode,
-            "upstream": self.upstream,
-            "upstream_url": self.upstream_url,
-            "next_flip": self.next_flip,
-            "error": self.error,
-            "considered": [
-                {
-                    "route": c.route_id,
-                    "path": c.path,
-                    "methods": list(c.methods) if c.methods is not None else None,
-                    "specificity": list(c.specificity),
-                    "verdict": c.verdict,
-                }
-                for c in self.candidates
-            ],
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +77,6 @@ class CompiledTable:
     routes: tuple[CompiledRoute, ...]
     matcher: Matcher[CompiledRoute] = field(repr=False)
     board: PhaseBoard = field(repr=False)
-    default_decision: Decision
     loaded_at: float
 
     def match(self, method: str, parts: list[str]) -> CompiledRoute | None:
@@ -143,55 +85,29 @@ class CompiledTable:
     def phase(self, route: CompiledRoute) -> PhaseSpec:
         return self.board.current(route.index)
 
-    def explain(self, method: str, path: str, *, at: float | None = None) -> Explanation:
-        method = method.upper()
-        raw = path.split("?", 1)[0].encode("latin-1", errors="replace")
-        try:
-            forwarded, parts = split_path(raw, path.split("?", 1)[0])
-        except UnsafePath as exc:
-            return Explanation(method, path, None, "-", "legacy", "-", None, None, (), error=f"400: {exc}")
-        chosen = self.match(method, parts)
-        candidates: list[Candidate] = []
-        for route in sorted(self.routes, key=lambda r: r.template.specificity, reverse=True):
-            if route.template.match(parts) is None:
-                continue
-            if route is chosen:
-                verdict = "chosen: most specific route matching path and method"
-            elif not route.allows(method):
-                verdict = f"method {method} not allowed"
-            else:
-                verdict = "matches, but a more specific route wins"
-            methods = tuple(sorted(route.methods)) if route.methods is not None else None
-            candidates.append(
-                Candidate(route.id, route.template.source, methods, route.template.specificity, verdict)
-            )
-        now = self.board.now() if at is None else at
-        if chosen is None:
-            upstream = self.default
-            return Explanation(
-                method,
-                path,
-                forwarded.decode("latin-1"),
-                DEFAULT_ROUTE_ID,
-                "legacy",
-                upstream,
-                self.upstreams[upstream].url,
-                None,
-                tuple(candidates),
-            )
-        phase, next_flip = phase_at(chosen.schedule, now)
-        decision = PhaseDecider().decide(chosen, phase, {})
-        return Explanation(
-            method,
-            path,
-            forwarded.decode("latin-1"),
-            chosen.id,
-            decision.mode,
-            decision.upstream,
-            self.upstreams[decision.upstream].url,
-            None if next_flip == NEVER else next_flip,
-            tuple(candidates),
-        )
+
+class TableRef:
+    """The one mutable reference to the active table; swapping it is a single attribute store."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: CompiledTable) -> None:
+        self.table = table
+
+
+def route_fingerprint(route: CompiledRoute) -> str:
+    """Hash of everything that defines a route: a different hash releases its pin."""
+    parts = (
+        route.template.source,
+        sorted(route.methods) if route.methods is not None else None,
+        route.target,
+        route.legacy,
+        route.fallback,
+        [(p.start, p.mode, p.percent) for p in route.schedule],
+        route.guard.model_dump() if route.guard is not None else None,
+        route.shadow.model_dump() if route.shadow is not None else None,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
 def _compile_upstream(name: str, upstream: Any) -> CompiledUpstream:
@@ -230,6 +146,19 @@ def _schedule(route: Route, default: str, zone: ZoneInfo) -> tuple[PhaseSpec, ..
     return compile_phases(route.rollout or (), zone)
 
 
+UPSTREAM_KEYS = ("to", "target", "legacy", "fallback")
+
+
+def unknown_upstreams(route: Mapping[str, Any], upstreams: Collection[str]) -> list[str]:
+    """A route's references to upstreams that the table does not define (also asked of a route
+    whose structure is invalid, so that ``check`` reports both kinds of error in one run)."""
+    return [
+        f"{key}: unknown upstream {name!r} (defined: {', '.join(upstreams)})"
+        for key in UPSTREAM_KEYS
+        if isinstance(name := route.get(key), str) and name not in upstreams
+    ]
+
+
 def compile_table(
     table: RoutingTable,
     *,
@@ -259,14 +188,8 @@ def compile_table(
             problem(route.id, f"duplicate route id {route.id!r}", where)
             continue
         seen.add(route.id)
-        for key in ("to", "target", "legacy", "fallback"):
-            name = getattr(route, key)
-            if name is not None and name not in table.upstreams:
-                problem(
-                    route.id,
-                    f"{key}: unknown upstream {name!r} (defined: {', '.join(table.upstreams)})",
-                    where,
-                )
+        for message in unknown_upstreams(route.model_dump(), table.upstreams):
+            problem(route.id, message, where)
         methods = _route_methods(route)
         if route.uses_shadow:
             unsafe = {"ANY"} if methods is None else methods - SAFE_METHODS
@@ -329,6 +252,5 @@ def compile_table(
         routes=routes,
         matcher=matcher,
         board=PhaseBoard(tuple(route.schedule for route in routes), clock),
-        default_decision=Decision(DEFAULT_ROUTE_ID, "legacy", table.default, BEFORE_ROLLOUT),
         loaded_at=time.time(),
     )

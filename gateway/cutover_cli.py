@@ -22,9 +22,11 @@ from zoneinfo import ZoneInfo
 import httpx
 import yaml
 
+from gateway.breaker import Breakers
+from gateway.canary import OverridePolicy
 from gateway.compiler import CompiledTable
-from gateway.config import parse_phase_start
-from gateway.cutover import placement_resolver
+from gateway.coverage import placement_resolver
+from gateway.decide import Decider, is_rollout
 from gateway.errors import ConfigError
 from gateway.inventory import (
     DEFAULT_APP_FACTORY,
@@ -39,8 +41,11 @@ from gateway.inventory import (
     traffic_from_metrics,
 )
 from gateway.loader import load_table, parse_table
+from gateway.pins.sharing import build_pin_store
+from gateway.pins.store import Pins
 from gateway.plan import build_calendar, format_calendar, iso_week_label
-from gateway.rollout import phase_instant
+from gateway.rollout import phase_at, phase_instant
+from gateway.routing_schema import parse_phase_start
 
 REQUESTS_METRIC = "figway_requests_total"
 
@@ -50,6 +55,7 @@ def add_commands(commands: Any, config_default: str) -> None:
     plan = commands.add_parser("plan", help="the rollout calendar, week by week")
     plan.add_argument("file", nargs="?", help=f"routing table (default: {config_default})")
     plan.add_argument("--json", action="store_true", help="print JSON")
+    plan.add_argument("--state-dir", type=Path, help="where the pins are kept (default: $GATEWAY_STATE_DIR)")
 
     cov = commands.add_parser("coverage", help="legacy endpoints against the routing table")
     cov.add_argument("--config", help=f"routing table (default: {config_default})")
@@ -93,20 +99,54 @@ def load_reporting(path: str, err: TextIO) -> CompiledTable | None:
         return None
 
 
+def offline_decider(state_dir: Path | None = None) -> Decider:
+    """The serving decider, fed what a process without traffic can know: the shared pins (state
+    directory or Redis, as the gateway keeps them); breakers are closed (no traffic seen here; the
+    admin API's explain shows the live ones)."""
+    from gateway.settings import GatewaySettings
+
+    settings = GatewaySettings()
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url is not None else None
+    pins = Pins(build_pin_store(redis_url=redis_url, state_dir=state_dir or settings.state_dir))
+    try:
+        asyncio.run(pins.load())
+    except Exception as exc:  # explain still answers, without pins, and says so
+        print(f"explain: pins unavailable ({exc}); deciding without them", file=sys.stderr)
+        pins = Pins()
+    token = settings.admin_token.get_secret_value() if settings.admin_token is not None else None
+    override = OverridePolicy.build(token, tuple(str(net) for net in settings.override_networks))
+    return Decider(pins=pins, breakers=Breakers(), override=override)
+
+
+def held_on_legacy(table: CompiledTable, decider: Decider, at: float) -> dict[str, str]:
+    """Rolled-out routes the decider keeps on legacy at ``at`` whatever the calendar says (pins)."""
+    held: dict[str, str] = {}
+    for route in table.routes:
+        if not is_rollout(route):
+            continue
+        trace: dict[str, Any] = {}
+        decision = decider.decide(route, phase_at(route.schedule, at)[0], {"method": "GET"}, trace)
+        if decision.pinned:
+            held[route.id] = str((trace.get("pin") or {}).get("reason", "pinned"))
+    return held
+
+
 def cmd_plan(args: argparse.Namespace, path: str, out: TextIO) -> int:
     table = load_reporting(path, sys.stderr)
     if table is None:
         return 1
     zone = ZoneInfo(table.timezone)
-    weeks = build_calendar({r.id: r.schedule for r in table.routes if r.target != r.legacy}, zone)
+    weeks = build_calendar({r.id: r.schedule for r in table.routes if is_rollout(r)}, zone)
+    # the calendar is the phases; the serving decider says which routes a pin holds back now
+    held = held_on_legacy(table, offline_decider(args.state_dir), time.time())
     if args.json:
-        print(
-            json.dumps({"timezone": table.timezone, "weeks": [w.as_json() for w in weeks]}, indent=2),
-            file=out,
-        )
+        payload = {"timezone": table.timezone, "weeks": [w.as_json() for w in weeks], "held": held}
+        print(json.dumps(payload, indent=2), file=out)
     else:
         print(f"rollout calendar of {path} ({table.timezone})", file=out)
         out.write(format_calendar(weeks))
+        for route_id, reason in held.items():
+            print(f"held on legacy until released: {route_id} (pinned: {reason})", file=out)
     return 0
 
 

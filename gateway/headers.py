@@ -22,8 +22,9 @@ HOP_BY_HOP = frozenset(
         b"expect",
     }
 )
-#: Meant for the gateway only (the admin token that allows X-Figway-Target): never forwarded.
-GATEWAY_ONLY = frozenset({b"x-figway-token"})
+#: Meant for the gateway only (the admin token that allows X-Figway-Target), or set only by it (the
+#: mirror mark: a client must not pass its request off as a shadow copy): never forwarded.
+GATEWAY_ONLY = frozenset({b"x-figway-token", b"x-figway-shadow"})
 #: Request headers that never reach an upstream.
 UPSTREAM_DROP = HOP_BY_HOP | GATEWAY_ONLY
 #: Set by the gateway itself on the way in.

@@ -16,6 +16,9 @@ from typing import Any
 
 import structlog
 
+from gateway.compiler import CompiledTable, route_fingerprint
+from gateway.rollout import phase_at
+
 log = structlog.get_logger("gateway.history")
 
 DEFAULT_KEEP = 200
@@ -136,3 +139,21 @@ class ChangeHistory:
     @property
     def last(self) -> ReloadRecord | None:
         return self._records[-1] if self._records else None
+
+
+def snapshot_table(table: CompiledTable, at: float) -> dict[str, RouteSnapshot]:
+    """Every route of ``table`` as the history compares them: definition and mode at ``at``."""
+    out: dict[str, RouteSnapshot] = {}
+    for route in table.routes:
+        phase, _ = phase_at(route.schedule, at)
+        upstream = route.target if phase.mode == "live" else route.legacy
+        out[route.id] = RouteSnapshot(
+            route.id,
+            route.template.source,
+            tuple(sorted(route.methods)) if route.methods is not None else ("*",),
+            upstream,
+            phase.mode,
+            phase.percent or 0.0,
+            route_fingerprint(route),
+        )
+    return out

@@ -1,30 +1,23 @@
-"""Per-request extension points for the cutover machinery (shadow, fallback, guard statistics).
+"""Observers of every exchange (tests, extensions): see each outcome, ask for a body copy.
 
-The proxy consults an ``ExchangeHooks`` object, when one is given, at three moments:
+The proxy consults an ``ExchangeHooks`` object, when one is given, at two moments:
 
-1. ``fallback_upstream`` when the chosen upstream failed before anything was sent to the client:
-   it returns the upstream to retry on once, or None. The proxy only offers a retry when it is
-   mechanically safe: the request never reached the upstream (any method; its body was not read
-   yet), or the method is safe (GET/HEAD/OPTIONS) without a body. The policy itself (DESIGN.md's
-   fallback rule) is the hook's business.
-2. ``wants_copy`` just before the response is relayed: True asks the proxy to keep a copy of the
-   response body (up to ``COPY_LIMIT`` bytes) for a shadow diff. The client is never delayed.
-3. ``answered`` once per request, after the last byte went out (or the request failed), with an
+1. ``wants_copy`` just before the response is relayed: True asks the proxy to keep a copy of the
+   response body (up to ``COPY_LIMIT`` bytes). The client is never delayed.
+2. ``answered`` once per request, after the last byte went out (or the request failed), with an
    ``Answer`` describing what happened.
 
-The base class does nothing, so subclasses override only what they need.
+Hooks observe; they decide nothing. Which side answers is :mod:`gateway.decide`'s, when another
+side may answer instead is :mod:`gateway.fallback`'s. The base class does nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from gateway.rollout import Decision
+from gateway.compiler import CompiledTable
+from gateway.decide import Decision
 from gateway.types import Scope
-
-if TYPE_CHECKING:
-    from gateway.compiler import CompiledTable
 
 #: Largest response body copied for ``answered`` (larger ones are passed as ``body=None``).
 COPY_LIMIT = 1024 * 1024
@@ -51,11 +44,6 @@ class Answer:
 
 
 class ExchangeHooks:
-    def fallback_upstream(
-        self, decision: Decision, method: str, *, reached: bool, status: int | None
-    ) -> str | None:
-        return None
-
     def wants_copy(self, decision: Decision) -> bool:
         return False
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway.config import SAFE_METHODS
+from gateway.routing_schema import SAFE_METHODS
 
 DEFAULT_APP_FACTORY = "legacy_flask.app:create_app"
 IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})

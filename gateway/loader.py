@@ -14,10 +14,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from gateway.compiler import CompiledTable, compile_table
-from gateway.config import Route, RoutingTable
+from gateway.compiler import CompiledTable, compile_table, unknown_upstreams
 from gateway.errors import ConfigError, ConfigIssue
+from gateway.matcher import TemplateError, parse_template
 from gateway.rollout import system_clock
+from gateway.routing_schema import Route, RoutingTable
 from gateway.types import Clock
 from gateway.upstream_env import apply_url_overrides, url_overrides
 
@@ -121,6 +122,7 @@ def parse_table(
                 valid_positions.append(index)
             except ValidationError as exc:
                 _collect(exc, ("routes", index), data, lines, issues, source)
+                _cross_check(raw_route, ("routes", index), data, lines, issues, source)
         top = {**data, "routes": []}
     else:
         top = data
@@ -159,6 +161,27 @@ def _collect(
         issues.append(
             ConfigIssue(source, _line_for(loc, lines), _route_id(data, loc), _describe({**error, "loc": loc}))
         )
+
+
+def _cross_check(
+    raw_route: Any, loc: Loc, data: Any, lines: Mapping[Loc, int], issues: list[ConfigIssue], source: str
+) -> None:
+    """The cross-reference checks of a route whose structure is invalid (it is not compiled): an
+    operator who fixes the structural error must not then meet the next one."""
+    if not isinstance(raw_route, dict):
+        return
+    upstreams = data.get("upstreams")
+    names = [str(name) for name in upstreams] if isinstance(upstreams, dict) else []
+    route_id = _route_id(data, loc)
+    for message in unknown_upstreams(raw_route, names):
+        key = message.partition(":")[0]
+        issues.append(ConfigIssue(source, _line_for((*loc, key), lines), route_id, message))
+    path = raw_route.get("path")
+    if isinstance(path, str):
+        try:
+            parse_template(path)
+        except TemplateError as exc:
+            issues.append(ConfigIssue(source, _line_for((*loc, "path"), lines), route_id, str(exc)))
 
 
 def load_table(path: str | Path, *, clock: Clock = system_clock) -> CompiledTable:

@@ -7,13 +7,15 @@ cutover state at scrape time.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-if TYPE_CHECKING:
-    from gateway.cutover import Cutover
+from gateway.breaker import Breakers
+from gateway.pins.store import Pins
+from gateway.record import Outcomes
+from gateway.shadow import DiffStore
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -80,14 +82,16 @@ class GatewayMetrics:
 class CutoverCollector:
     """Prometheus view of the cutover state, built at scrape time (nothing on the request path)."""
 
-    def __init__(self, cutover: Cutover) -> None:
-        self._cutover = cutover
+    def __init__(self, outcomes: Outcomes, diffs: DiffStore, pins: Pins, breakers: Breakers) -> None:
+        self._outcomes = outcomes
+        self._diffs = diffs
+        self._pins = pins
+        self._breakers = breakers
 
     def describe(self) -> list[Any]:
         return []
 
     def collect(self) -> Iterator[Any]:
-        cut = self._cutover
         sides = CounterMetricFamily(
             "figway_cutover_side_requests",
             "Requests per route and side (legacy/target).",
@@ -98,13 +102,13 @@ class CutoverCollector:
             "5xx or unanswered requests per route and side.",
             labels=["route", "side"],
         )
-        for (route_id, side), stats in cut.stats.items():
+        for (route_id, side), stats in self._outcomes.stats.items():
             sides.add_metric([route_id, side], stats.requests)
             side_errors.add_metric([route_id, side], stats.errors)
         shadow = CounterMetricFamily(
             "figway_shadow_requests", "Mirrored requests by route and result.", labels=["route", "result"]
         )
-        for route_id, entry in cut.diffs.routes().items():
+        for route_id, entry in self._diffs.routes().items():
             shadow.add_metric([route_id, "same"], entry.compared - entry.differing)
             shadow.add_metric([route_id, "different"], entry.differing)
             shadow.add_metric([route_id, "error"], entry.errors)
@@ -114,16 +118,16 @@ class CutoverCollector:
             "Requests answered by the fallback side after the target failed.",
             labels=["route"],
         )
-        for route_id, count in cut.fallbacks.items():
+        for route_id, count in self._outcomes.fallbacks.items():
             fallbacks.add_metric([route_id], count)
         pinned = GaugeMetricFamily(
             "figway_route_pinned", "1 while a route is pinned to legacy.", labels=["route"]
         )
-        for route_id in cut.pins.all():
+        for route_id in self._pins.all():
             pinned.add_metric([route_id], 1)
         breaker = GaugeMetricFamily(
             "figway_breaker_open", "1 while an upstream's circuit breaker is not closed.", labels=["upstream"]
         )
-        for name, state in cut.breakers.all().items():
+        for name, state in self._breakers.all().items():
             breaker.add_metric([name], 0 if state.state == "closed" else 1)
         yield from (sides, side_errors, shadow, fallbacks, pinned, breaker)

@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.compiler import CompiledTable
+from gateway.compiler import CompiledTable, TableRef
 from gateway.errors import ConfigError
 from gateway.loader import load_table
 from gateway.metrics import GatewayMetrics
-from gateway.proxy import TableRef
 from gateway.types import Clock
 
 #: Called with (old, new) after every successful swap; the cutover machinery records history here.

@@ -1,14 +1,10 @@
-"""Rollout phases and the per-route decision step.
+"""Rollout phases: when each route changes mode.
 
 The compiler resolves every phase's ``from`` to an instant (epoch seconds) once, so a request never
 parses a date. ``PhaseBoard`` caches each route's current phase together with the instant of the next
 flip anywhere in the table and re-evaluates only when the injected clock passes it.
 
-``Decider`` is the extension point of the cutover machinery: the proxy asks it, for every matched
-request, which mode applies and which upstream answers. ``PhaseDecider`` is the core behaviour:
-``live`` goes to the target; ``legacy`` goes to the legacy side; ``shadow`` and ``canary`` also go to
-the legacy side for now (mirroring, sticky buckets and fallback belong to the cutover issue, which
-replaces or wraps this decider).
+Which side a request goes to in a phase is :mod:`gateway.decide`'s business.
 """
 
 from __future__ import annotations
@@ -19,14 +15,10 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from datetime import time as dtime
-from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from gateway.config import Mode, Phase
-from gateway.types import Clock, Scope
-
-if TYPE_CHECKING:
-    from gateway.compiler import CompiledRoute
+from gateway.routing_schema import Mode, Phase
+from gateway.types import Clock
 
 system_clock: Clock = time.time
 
@@ -107,29 +99,3 @@ class PhaseBoard:
         if self._clock() >= self._next_flip:
             self.refresh()
         return self._phases[index]
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Where one request goes. ``upstream`` answers the client; the rest is for the cutover machinery."""
-
-    route_id: str
-    mode: Mode
-    upstream: str
-    phase: PhaseSpec
-    #: The other side (legacy for a target decision and vice versa), for shadow and fallback.
-    alternate: str | None = None
-
-
-class Decider(Protocol):
-    def decide(self, route: CompiledRoute, phase: PhaseSpec, scope: Scope) -> Decision: ...
-
-
-class PhaseDecider:
-    """Core decision: live → target, everything else → legacy side (see the module docstring)."""
-
-    def decide(self, route: CompiledRoute, phase: PhaseSpec, scope: Scope) -> Decision:
-        if phase.mode == "live":
-            return Decision(route.id, "live", route.target, phase, route.fallback)
-        # EXTENSION POINT (cutover issue): "shadow" mirrors to route.target, "canary" picks a sticky side.
-        return Decision(route.id, phase.mode, route.legacy, phase, route.target)

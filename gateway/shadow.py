@@ -3,7 +3,8 @@
 The client's answer never waits for the target. The proxy hands a :class:`ShadowJob` (the
 request and legacy's already-sent answer) to :meth:`ShadowMirror.submit`, which only does a
 ``put_nowait`` on a bounded queue: when the queue is full the job is dropped and counted.
-Workers send the mirrored request with httpx, marked ``X-Figway-Shadow: 1``; when the route
+Workers send the mirrored request with httpx, marked ``X-Figway-Shadow: 1`` (its headers are built
+by :mod:`gateway.forwarding`, like every forwarded request's); when the route
 learns noise they also ask legacy a second time (see :mod:`gateway.diff`). Results go to a
 :class:`DiffStore`: a ring buffer of recent diffs per route, counts, the diff rate and, if
 configured, a JSONL file.
@@ -35,40 +36,6 @@ DEFAULT_MAX_BODY = 1 << 20
 DEFAULT_RECENT = 100
 #: The methods mirrored to the target (the cutover decides per request; the mirror refuses others).
 SHADOW_METHODS = frozenset({"GET", "HEAD"})
-
-# Headers that describe one hop or one body, never copied onto the mirrored request.
-_NOT_MIRRORED = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
-        "expect",
-        "x-figway-token",
-    }
-)
-
-
-def mirror_headers(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
-    """The client's headers as the shadow request carries them (hop-by-hop removed)."""
-    named = {
-        token.strip().lower()
-        for name, value in headers
-        if name.lower() == b"connection"
-        for token in value.decode("latin-1").split(",")
-    }
-    out = []
-    for name, value in headers:
-        key = name.decode("latin-1").lower()
-        if key not in _NOT_MIRRORED and key not in named:
-            out.append((key, value.decode("latin-1")))
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +252,8 @@ class ShadowMirror:
                 self._queue.task_done()
 
     async def _fetch(self, method: str, url: str, headers: Sequence[tuple[str, str]]) -> Sample:
-        request = self._client.build_request(method, url, headers=[*headers, (SHADOW_HEADER, "1")])
+        marked = [(k, v) for k, v in headers if k.lower() != SHADOW_HEADER.lower()]
+        request = self._client.build_request(method, url, headers=[*marked, (SHADOW_HEADER, "1")])
         response = await self._client.send(request, stream=True)
         try:
             body = bytearray()

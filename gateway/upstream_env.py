@@ -19,8 +19,8 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
-from gateway.config import RoutingTable, Upstream
 from gateway.errors import ConfigIssue
+from gateway.routing_schema import RoutingTable, Upstream
 
 PREFIX = "GATEWAY_UPSTREAM_"
 SUFFIX = "_URL"

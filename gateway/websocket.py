@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING
 
 import aiohttp
 from yarl import URL
 
+from gateway.forwarding import DuplicateHost
 from gateway.paths import UnsafePath, split_path
+from gateway.proxy import Proxy
 from gateway.types import Receive, Scope, Send
-
-if TYPE_CHECKING:
-    from gateway.proxy import Proxy
 
 #: Close codes: 1011 internal error (upstream failed), 1008 policy violation (unsafe path).
 CLOSE_UPSTREAM_FAILED = 1011
@@ -24,7 +22,7 @@ CLOSE_POLICY = 1008
 async def proxy_websocket(proxy: Proxy, scope: Scope, receive: Receive, send: Send) -> None:
     started = time.perf_counter()
     table = proxy.tables.table
-    request_id = proxy._request_id(scope)
+    request_id = proxy.request_id(scope)
     message = await receive()
     if message["type"] != "websocket.connect":
         return
@@ -34,12 +32,14 @@ async def proxy_websocket(proxy: Proxy, scope: Scope, receive: Receive, send: Se
     except UnsafePath:
         await send({"type": "websocket.close", "code": CLOSE_POLICY})
         return
-    decision = proxy.decide(table, "GET", parts, scope)
+    decision = proxy.decider.decide_request(table, "GET", parts, scope)
     upstream = table.upstreams[decision.upstream]
-    raw_headers, _size, _length, _chunked = proxy._upstream_headers(
-        scope, upstream, request_id, websocket=True
-    )
-    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers]
+    try:
+        head = proxy.rewriter.build(scope, upstream, request_id, websocket=True)
+    except DuplicateHost:
+        await send({"type": "websocket.close", "code": CLOSE_POLICY})
+        return
+    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in head.headers]
     url = URL.build(
         scheme="wss" if upstream.scheme == "https" else "ws",
         host=upstream.host,
@@ -62,7 +62,7 @@ async def proxy_websocket(proxy: Proxy, scope: Scope, receive: Receive, send: Se
         status = 504 if isinstance(exc, asyncio.TimeoutError) else 502
         proxy.metrics.error(decision.route_id, decision.upstream, "websocket_connect")
         await send({"type": "websocket.close", "code": CLOSE_UPSTREAM_FAILED})
-        proxy._log.warning(
+        proxy.log.warning(
             "proxy.websocket_failed",
             request_id=request_id,
             route=decision.route_id,
@@ -70,7 +70,7 @@ async def proxy_websocket(proxy: Proxy, scope: Scope, receive: Receive, send: Se
         )
         proxy.metrics.observe(decision.route_id, decision.mode, decision.upstream, status, 0.0, None)
         return
-    accept_headers = proxy._gateway_headers(decision, request_id)
+    accept_headers = proxy.gateway_headers(decision, request_id)
     await send({"type": "websocket.accept", "subprotocol": upstream_ws.protocol, "headers": accept_headers})
 
     async def client_to_upstream() -> None:

@@ -4,7 +4,7 @@
     python -m tools.configdoc --check    # exit 1 when the committed file is out of date
 
 Sources: ``gateway.settings.GatewaySettings``, ``services.settings.Settings``, the routing-table
-models in ``gateway.config`` and the legacy app's environment (``legacy_flask.config`` plus the
+models in ``gateway.routing_schema`` and the legacy app's environment (``legacy_flask.config`` plus the
 few variables its modules read directly, listed in ``LEGACY_EXTRA``; a test checks the list).
 A field's description is its ``Field(description=...)`` or the comment above or beside it.
 """
@@ -80,10 +80,10 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("Phase", "start"): "an ISO week (`2026-W50`) or ISO date-time; the phase starts then",
     ("Phase", "mode"): "who answers during the phase",
     ("Phase", "percent"): "canary share of clients (sticky per user or client)",
-    ("Guard", "max_error_rate"): "pin when the target's error rate (5xx or no answer) passes this share",
-    ("Guard", "min_requests"): "requests in the window before the guard judges",
-    ("Guard", "window"): "sliding window length (`60s`, `5m`)",
-    ("Guard", "max_p99"): "also pin when the p99 latency passes this (`800ms`)",
+    ("GuardRule", "max_error_rate"): "pin when the target's error rate (5xx or no answer) passes this share",
+    ("GuardRule", "min_requests"): "requests in the window before the guard judges",
+    ("GuardRule", "window"): "sliding window length (`60s`, `5m`)",
+    ("GuardRule", "max_p99"): "also pin when the p99 latency passes this (`800ms`)",
     ("Shadow", "percent"): "share of safe requests mirrored",
     ("Shadow", "learn_noise"): "ignore fields that differ between two legacy answers to the same request",
 }
@@ -252,7 +252,7 @@ def _section(title: str, intro: str, rows: Iterable[str]) -> list[str]:
 
 
 def render() -> str:
-    from gateway import config as routing
+    from gateway import routing_schema as routing
     from gateway.settings import GatewaySettings
     from gateway.upstream_env import PREFIX, SUFFIX
     from services.settings import Settings
@@ -286,7 +286,7 @@ def render() -> str:
         ("`upstreams.<name>.pool`", routing.PoolLimits),
         ("`routes[]`", routing.Route),
         ("`routes[].rollout[]`", routing.Phase),
-        ("`routes[].guard`", routing.Guard),
+        ("`routes[].guard`", routing.GuardRule),
         ("`routes[].shadow`", routing.Shadow),
     )
     out += [

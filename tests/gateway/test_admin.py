@@ -128,7 +128,7 @@ async def test_explain_endpoint(client: httpx.AsyncClient) -> None:
 
 
 async def test_openapi_describes_only_the_admin_api(client: httpx.AsyncClient) -> None:
-    spec = (await client.get("/_gateway/openapi.json")).json()
+    spec = (await client.get("/_gateway/openapi.json", headers=AUTH)).json()
     assert spec["paths"]
     assert all(path.startswith("/_gateway/") for path in spec["paths"])
 
@@ -173,3 +173,47 @@ def test_startup_and_shutdown_hooks_and_extra_admin_routes(tmp_path: Path) -> No
         response = httpx.get(f"{server.url}/_gateway/api/extra")
     assert response.json() == {"extra": True}
     assert events == ["start", "stop"]
+
+
+async def test_docs_and_openapi_need_the_token_when_one_is_set(client: httpx.AsyncClient) -> None:
+    for path in ("/_gateway/openapi.json", "/_gateway/docs"):
+        refused = await client.get(path)
+        assert refused.status_code == 401, path
+        assert refused.json()["error"]["code"] == "unauthorized"
+    docs = await client.get("/_gateway/docs", headers=AUTH)
+    assert docs.status_code == 200 and "/_gateway/openapi.json" in docs.text
+
+
+def test_loopback_only_admin_behind_trusted_proxies_refuses_to_start(tmp_path: Path) -> None:
+    import asyncio
+
+    from gateway.admin.access import AdminExposed
+
+    routing = tmp_path / "routing.yaml"
+    routing.write_text(TEXT)
+    exposed = Gateway(GatewaySettings(routing_file=routing, trusted_proxies="127.0.0.1/32", watch=False))
+    with pytest.raises(AdminExposed, match="GATEWAY_ADMIN_TOKEN"):
+        asyncio.run(exposed.startup())
+    guarded = Gateway(
+        GatewaySettings(routing_file=routing, trusted_proxies="127.0.0.1/32", admin_token="t", watch=False)
+    )
+
+    async def start_and_stop() -> None:
+        await guarded.startup()
+        await guarded.shutdown()
+
+    asyncio.run(start_and_stop())
+    assert guarded.cutover.started
+
+
+async def test_dashboard_page_needs_the_token_and_without_it_only_shows_the_token_form(
+    client: httpx.AsyncClient,
+) -> None:
+    refused = await client.get("/_gateway/")
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == "Bearer"
+    assert 'id="token-input"' in refused.text and "sha256" not in refused.text  # the shell, no data
+    board = await client.get("/_gateway/api/cutover/board")
+    assert board.status_code == 401
+    allowed = await client.get("/_gateway/", headers=AUTH)
+    assert allowed.status_code == 200 and 'id="token-input"' in allowed.text

@@ -5,11 +5,16 @@ from typing import Any
 
 import pytest
 
+from gateway.admin.readmodel import endpoint_coverage, route_states, tally
 from gateway.canary import Side
-from gateway.cutover import Cutover, CutoverDecision, snapshot_table
+from gateway.cutover import Cutover
+from gateway.decide import Decision
 from gateway.diff import Sample
-from gateway.guard import MemoryPinStore
+from gateway.forwarding import HeaderRewriter
+from gateway.history import snapshot_table
 from gateway.loader import parse_table
+from gateway.mirroring import Mirroring
+from gateway.pins.store import MemoryPinStore
 
 TABLE = """
 version: 1
@@ -56,10 +61,10 @@ def _scope(
     }
 
 
-def _decide(cutover: Cutover, table: Any, scope: Any) -> CutoverDecision:
+def _decide(cutover: Cutover, table: Any, scope: Any) -> Decision:
     route = table.routes[0]
-    decision = cutover.decide(route, table.phase(route), scope)
-    assert isinstance(decision, CutoverDecision)
+    decision = cutover.decider.decide(route, table.phase(route), scope)
+    assert isinstance(decision, Decision)
     return decision
 
 
@@ -87,7 +92,7 @@ async def test_each_phase_by_clock_travel() -> None:
         clock.now = datetime(2026, 12, 14, tzinfo=UTC).timestamp()
         live = _decide(cutover, table, _scope())
         assert (live.mode, live.upstream, live.alternate) == ("live", "services", "legacy")
-        plain = cutover.decide(table.routes[1], table.phase(table.routes[1]), _scope())
+        plain = cutover.decider.decide(table.routes[1], table.phase(table.routes[1]), _scope())
         assert plain.upstream == "services"
     finally:
         await cutover.aclose()
@@ -131,7 +136,8 @@ async def test_override_breaker_and_pin_send_requests_to_legacy() -> None:
             await cutover.pin("health", "x")
         pinned = _decide(cutover, table, _scope())
         assert (pinned.upstream, pinned.pinned) == ("legacy", True)
-        assert cutover.route_state(table)[0]["pinned"]["reason"] == "operator says so"
+        pinned_row = route_states(cutover, table, clock.now)[0].pinned
+        assert pinned_row is not None and pinned_row["reason"] == "operator says so"
         assert await cutover.release("videos")
         assert _decide(cutover, table, _scope()).upstream == "services"
     finally:
@@ -147,7 +153,7 @@ async def test_guard_breach_pins_route_and_reload_of_changed_route_releases() ->
     try:
         for _ in range(10):
             decision = _decide(cutover, table, _scope())
-            cutover.observe(decision, 503, 0.01)
+            cutover.outcomes.observe(decision, 503, 0.01)
         await cutover.settle()
         assert "videos" in store.pins and store.pins["videos"].reason.startswith("error rate 100.0%")
         assert _decide(cutover, table, _scope()).upstream == "legacy"
@@ -159,16 +165,16 @@ async def test_guard_breach_pins_route_and_reload_of_changed_route_releases() ->
         assert entry.source == "file" and [c.kind for c in entry.changes] == ["edited"]
         cutover.on_reload_failed("api", "bad yaml")
         assert cutover.history.entries()[0].ok is False
-        rows = cutover.route_state(changed)
+        rows = [row.as_json() for row in route_states(cutover, changed, clock.now)]
         assert (
             rows[0]["sides"]["target"]["requests"] == 10 and rows[0]["sides"]["target"]["error_rate"] == 1.0
         )
-        board = cutover.scoreboard(changed)
+        board = tally(route_states(cutover, changed, clock.now)).as_json()
         assert board["count"]["live"] == 1 and board["requests_on_target"] == 10
         renamed = TABLE.split("  - id: health")[0].replace("id: videos", "id: videos2")
         without = parse_table(renamed, clock=clock)
         cutover.on_swap(changed, without)
-        assert cutover.stats == {}
+        assert cutover.outcomes.stats == {}
     finally:
         await cutover.aclose()
 
@@ -180,13 +186,16 @@ async def test_shadow_job_carries_query_request_id_and_noise_url() -> None:
     await cutover.start(table)
     try:
         decision = _decide(cutover, table, _scope(headers=[(b"accept", b"application/json")]))
-        job = cutover.shadow_job(
+        rewriter = HeaderRewriter(trusted_proxies=(), request_id_name=b"x-request-id")
+        job = Mirroring(cutover.mirror, rewriter).job(
             table, decision, _scope(headers=[(b"accept", b"*/*")]), b"/api/videos/", "rid", Sample(200)
         )
         assert job is not None
         assert job.target_url == "http://127.0.0.1:8001/api/videos/?q=1"
         assert job.legacy_url == "http://127.0.0.1:5000/api/videos/?q=1"
-        assert ("X-Request-ID", "rid") in job.headers and ("accept", "*/*") in job.headers
+        assert ("x-request-id", "rid") in job.headers and ("accept", "*/*") in job.headers
+        # built by the forwarding header code: the real peer, and marked as a mirror
+        assert ("x-forwarded-for", "10.0.0.1") in job.headers and ("x-figway-shadow", "1") in job.headers
         assert job.config.ignore.covers(("body", "query_time"))
         snap = snapshot_table(table, clock.now)
         assert snap["videos"].mode == "shadow" and snap["health"].upstream == "services"
@@ -197,20 +206,20 @@ async def test_shadow_job_carries_query_request_id_and_noise_url() -> None:
 async def test_endpoint_coverage_is_read_once_in_the_background() -> None:
     clock = Clock(datetime(2027, 1, 20, tzinfo=UTC))
     table = parse_table(TABLE, clock=clock)
-    assert Cutover(clock=clock).endpoint_coverage(table) == {"state": "disabled"}
+    assert endpoint_coverage(Cutover(clock=clock), table) == {"state": "disabled"}
     broken = Cutover(clock=clock, legacy_app="no_such_module:create_app")
-    assert broken.endpoint_coverage(table) == {"state": "loading"}
-    assert broken._endpoints_task is not None
-    await broken._endpoints_task
-    failed = broken.endpoint_coverage(table)
+    assert endpoint_coverage(broken, table) == {"state": "loading"}
+    assert broken.coverage._task is not None
+    await broken.coverage._task
+    failed = endpoint_coverage(broken, table)
     assert failed["state"] == "error" and "no_such_module" in failed["error"]
     cutover = Cutover(clock=clock, legacy_app="legacy_flask.app:create_app")
     await cutover.start(table)
     try:
-        cutover.endpoint_coverage(table)
-        assert cutover._endpoints_task is not None
-        await cutover._endpoints_task
-        ready = cutover.endpoint_coverage(table)
+        endpoint_coverage(cutover, table)
+        assert cutover.coverage._task is not None
+        await cutover.coverage._task
+        ready = endpoint_coverage(cutover, table)
     finally:
         await cutover.aclose()
     assert ready["state"] == "ready"

@@ -73,6 +73,40 @@ def test_plan_prints_the_calendar_week_by_week(files: tuple[Path, Path]) -> None
     assert [w["week"] for w in data["weeks"]] == ["2026-W49", "2026-W50", "2026-W51"]
 
 
+def test_plan_and_explain_ask_the_serving_decider_which_routes_a_pin_holds(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from gateway.cli import main
+
+    table, _ = files
+    state = tmp_path / "state"
+    state.mkdir()
+    pin = {
+        "route_id": "settings-list",
+        "reason": "diff spike",
+        "at": 1.0,
+        "fingerprint": "",
+        "by": "operator",
+    }
+    (state / "pins.json").write_text(json.dumps({"pins": [pin]}))
+    out = io.StringIO()
+    args = _parse("plan", str(table), "--state-dir", str(state))
+    assert cutover_cli.cmd_plan(args, str(table), out) == 0
+    assert "held on legacy until released: settings-list (pinned: diff spike)" in out.getvalue()
+    out = io.StringIO()
+    assert cutover_cli.cmd_plan(_parse("plan", "--json", "--state-dir", str(state)), str(table), out) == 0
+    assert json.loads(out.getvalue())["held"] == {"settings-list": "diff spike"}
+    explained = io.StringIO()
+    argv = ["explain", "--config", str(table), "GET", "/api/settings/", "--at", "2027-W01"]
+    assert main([*argv, "--state-dir", str(state), "--json"], out=explained) == 0
+    result = json.loads(explained.getvalue())
+    assert (result["mode"], result["upstream"], result["why"]) == ("live", "legacy", "pinned")
+    assert result["inputs"]["pin"]["reason"] == "diff spike"
+    free = io.StringIO()
+    assert main([*argv, "--state-dir", str(tmp_path / "none"), "--json"], out=free) == 0
+    assert json.loads(free.getvalue())["upstream"] == "services"
+
+
 def test_plan_of_an_invalid_table_fails(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 2\n")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.dashboard import PAGE, render_board
+from gateway.admin.dashboard import PAGE, render_board
 
 
 def _state() -> dict[str, Any]:

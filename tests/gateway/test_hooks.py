@@ -1,4 +1,6 @@
-"""The per-request extension points the cutover machinery builds on (fallback, copy, answered)."""
+"""The per-request observers (copy, answered), and what they see of a fallback.
+
+Hooks observe; the fallback rule itself is the route's (``fallback:``) and gateway.fallback's."""
 
 from __future__ import annotations
 
@@ -7,25 +9,17 @@ from pathlib import Path
 import httpx
 
 from gateway.app import Gateway
+from gateway.decide import Decision
 from gateway.hooks import Answer, ExchangeHooks
-from gateway.rollout import Decision
 from gateway.settings import GatewaySettings
 from tests.gateway.proxy_support import table_yaml, upstream_server
 from tests.support.servers import free_port, uvicorn_thread
 
 
 class Recorder(ExchangeHooks):
-    def __init__(self, fallback: str | None = "legacy", copy: bool = False) -> None:
-        self.fallback = fallback
+    def __init__(self, copy: bool = False) -> None:
         self.copy = copy
-        self.asked: list[tuple[str, bool, int | None]] = []
         self.answers: list[Answer] = []
-
-    def fallback_upstream(
-        self, decision: Decision, method: str, *, reached: bool, status: int | None
-    ) -> str | None:
-        self.asked.append((method, reached, status))
-        return self.fallback
 
     def wants_copy(self, decision: Decision) -> bool:
         return self.copy
@@ -40,7 +34,7 @@ def serve(tmp_path: Path, text: str, hooks: ExchangeHooks) -> tuple[Gateway, Pat
     return Gateway(GatewaySettings(routing_file=routing, watch=False), hooks=hooks), routing
 
 
-ROUTE = "  - id: moved\n    path: /{rest:path}\n    to: services\n"
+ROUTE = "  - id: moved\n    path: /{rest:path}\n    to: services\n    fallback: legacy\n"
 
 
 def test_unreached_target_is_retried_on_fallback_for_any_method(tmp_path: Path) -> None:
@@ -56,7 +50,7 @@ def test_unreached_target_is_retried_on_fallback_for_any_method(tmp_path: Path) 
     assert response.status_code == 200
     assert response.headers["x-gateway-upstream"] == "legacy"
     assert [r["body_bytes"] for r in state.requests] == [4]
-    assert hooks.asked == [("POST", False, None)]
+    assert hooks.answers[0].reached is True  # legacy, the fallback, answered
     assert hooks.answers[0].fell_back_from == "services"
     assert hooks.answers[0].decision.upstream == "legacy"
 
@@ -73,14 +67,14 @@ def test_safe_request_answered_5xx_is_retried_on_fallback(tmp_path: Path) -> Non
             write = httpx.post(f"{gateway.url}/status?code=503&on=services", content=b"x")
     assert response.status_code == 200
     assert response.headers["x-gateway-upstream"] == "legacy"
-    assert hooks.asked[0] == ("GET", True, 503)
+    assert (hooks.answers[0].fell_back_from, hooks.answers[0].status) == ("services", 200)
     assert write.status_code == 503  # a write that reached the target is never resent
     assert write.headers["x-gateway-upstream"] == "services"
     assert len(svc_state.requests) == 2
 
 
-def test_no_fallback_when_hook_declines(tmp_path: Path) -> None:
-    hooks = Recorder(fallback=None)
+def test_no_fallback_without_a_fallback_upstream(tmp_path: Path) -> None:
+    hooks = Recorder()
     text = table_yaml({"legacy": f"{{url: 'http://127.0.0.1:{free_port()}'}}"})
     app, _ = serve(tmp_path, text, hooks)
     with uvicorn_thread(app) as gateway:

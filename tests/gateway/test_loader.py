@@ -5,9 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from gateway.breaker import Breakers
+from gateway.decide import Decider
 from gateway.errors import ConfigError
+from gateway.explain import explain
 from gateway.loader import load_table, parse_table
-from gateway.rollout import PhaseBoard, PhaseDecider
+from gateway.pins.store import Pins
+from gateway.rollout import PhaseBoard
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,12 +90,15 @@ def test_phase_changes_with_the_injected_clock() -> None:
     now = [at("2026-11-25T12:00:00")]
     table = parse_table(DESIGN_SKETCH, clock=lambda: now[0])
     videos = table.routes[1]
-    decide = PhaseDecider().decide
+    decide = Decider(pins=Pins(), breakers=Breakers()).decide
     assert table.phase(videos).mode == "legacy"
     assert decide(videos, table.phase(videos), {}).upstream == "legacy"
     now[0] = at("2026-12-08T00:00:00")
     assert table.phase(videos).mode == "canary"
-    assert decide(videos, table.phase(videos), {}).upstream == "legacy"  # extension point: canary → legacy
+    # canary 10%: the sticky bucket decides (no identity: "addr:unknown", bucket 5209 → legacy)
+    assert decide(videos, table.phase(videos), {}).upstream == "legacy"
+    in_bucket = {"headers": [(b"x-api-key", b"k1")]}  # bucket 176 < 1000
+    assert decide(videos, table.phase(videos), in_bucket).upstream == "services"
     now[0] = at("2026-12-28T00:00:00")
     assert table.phase(videos).mode == "live"
     assert decide(videos, table.phase(videos), {}).upstream == "services"
@@ -183,6 +190,20 @@ def test_every_error_is_reported_at_once() -> None:
     assert len(errors_of(text)) == 2
 
 
+def test_a_route_with_a_structural_error_still_gets_its_cross_reference_errors() -> None:
+    text = HEAD + (
+        "  - id: a\n    path: /a/{id:nope}\n    target: nowhere\n    fallback: gone\n    colour: blue\n"
+        "  - id: b\n    path: /b\n    to: y\n"
+    )
+    assert errors_of(text) == [
+        "routing.yaml:8 [route a]: unknown parameter type 'nope' in '/a/{id:nope}' (known: str, path, int, uuid)",  # noqa: E501
+        "routing.yaml:9 [route a]: target: unknown upstream 'nowhere' (defined: legacy, services)",
+        "routing.yaml:10 [route a]: fallback: unknown upstream 'gone' (defined: legacy, services)",
+        "routing.yaml:11 [route a]: routes.0.colour: Extra inputs are not permitted",
+        "routing.yaml:12 [route b]: to: unknown upstream 'y' (defined: legacy, services)",
+    ]
+
+
 def test_unknown_top_level_key_and_default() -> None:
     text = HEAD.replace("default: legacy", "default: gone\nextra: 1") + "  []\n"
     messages = errors_of(text.replace("routes:\n  []", "routes: []"))
@@ -246,8 +267,9 @@ def test_durations_and_host_modes() -> None:
 
 def test_explain_lists_considered_routes() -> None:
     table = parse_table(DESIGN_SKETCH)
-    result = table.explain("POST", "/api/settings/theme").as_dict()
+    decider = Decider(pins=Pins(), breakers=Breakers())
+    result = explain(table, decider, "POST", "/api/settings/theme").as_dict()
     assert result["route"] == "default"
     assert result["considered"][0]["verdict"] == "method POST not allowed"
-    rejected = table.explain("GET", "/api/%2e%2e/%2e%2e/etc").as_dict()
+    rejected = explain(table, decider, "GET", "/api/%2e%2e/%2e%2e/etc").as_dict()
     assert rejected["error"].startswith("400")

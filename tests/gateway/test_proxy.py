@@ -201,7 +201,7 @@ def test_x_forwarded_for_from_untrusted_client_is_replaced(env: Env) -> None:
 def test_x_forwarded_for_appended_for_trusted_proxy(tmp_path: Path) -> None:
     with upstream_server() as (up, _state):
         text = table_yaml({"legacy": f"{{url: '{up.url}'}}"})
-        with gateway_server(tmp_path, text, trusted_proxies="127.0.0.0/8") as (gateway, _):
+        with gateway_server(tmp_path, text, trusted_proxies="127.0.0.0/8", admin_token="t") as (gateway, _):
             response = httpx.get(
                 f"{gateway.url}/echo",
                 headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},

@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gateway import config as routing
+from gateway import routing_schema as routing
 from gateway.settings import GatewaySettings
 from services.settings import Settings
 from tools import configdoc
@@ -46,7 +46,7 @@ def test_supplementary_meanings_name_existing_fields() -> None:
             routing.PoolLimits,
             routing.Route,
             routing.Phase,
-            routing.Guard,
+            routing.GuardRule,
             routing.Shadow,
         )
     }

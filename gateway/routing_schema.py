@@ -147,7 +147,9 @@ class Phase(_Model):
         return self
 
 
-class Guard(_Model):
+class GuardRule(_Model):
+    """The `guard:` section of a rolled-out route: when to pin it back to legacy."""
+
     max_error_rate: float = Field(gt=0, le=1)
     min_requests: int = Field(50, ge=1)
     window: Duration = 60.0
@@ -173,7 +175,7 @@ class Route(_Model):
     legacy: str | None = None
     rollout: tuple[Phase, ...] | None = None
     fallback: str | None = None
-    guard: Guard | None = None
+    guard: GuardRule | None = None
     shadow: Shadow | None = None
     #: Routes of one group must be answered by the same side at every instant (shared state the
     #: gateway cannot see, e.g. legacy's per-process settings cache); checked at load.

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway._http1 import Http1Pool
 from gateway.errors import UpstreamProtocolError, UpstreamTimeout
 from gateway.loader import parse_table
+from gateway.transport.http1 import Http1Pool
 from tests.gateway.proxy_support import gateway_server, table_yaml, upstream_server
 from tests.support.servers import free_port
 

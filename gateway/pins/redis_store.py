@@ -5,7 +5,7 @@ Layout: one hash ``<prefix>:pins`` (route id → the pin as JSON) and a counter
 counter (one ``GET`` every ``interval`` seconds) and reloads the hash when it moved, so a pin
 made on one replica is honoured by all of them within ``interval``.
 
-:meth:`RedisPinStore.save` receives the whole pin set (the :class:`~gateway.guard.PinStore`
+:meth:`RedisPinStore.save` receives the whole pin set (the :class:`~gateway.pins.store.PinStore`
 protocol) but writes only the difference from what this process last read or wrote: two replicas
 pinning two different routes at the same moment both keep their pin, and a replica that has
 not seen a release yet does not resurrect the released pin.
@@ -26,7 +26,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.guard import Pin
+from gateway.pins.store import Pin
 
 log = structlog.get_logger("gateway.state")
 
@@ -40,7 +40,7 @@ class _Refreshable(Protocol):
 
 
 class RedisPinStore:
-    """A :class:`~gateway.guard.PinStore` in Redis, plus :meth:`follow` to see other replicas' pins."""
+    """A :class:`~gateway.pins.store.PinStore` in Redis, plus :meth:`follow` to see other replicas' pins."""
 
     def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX, client: Redis | None = None) -> None:
         self._redis: Redis = client or Redis.from_url(url, decode_responses=True, socket_timeout=2.0)

@@ -1,27 +1,25 @@
-"""The cutover admin endpoints and the migration dashboard at ``/_gateway/``.
+"""The migration dashboard at ``/_gateway/``: server-rendered HTML over the admin read model.
 
-The dashboard is server-rendered: :func:`render_board` turns the cutover state into an HTML
-fragment, served at ``/_gateway/api/cutover/board``; the page's few lines of vanilla JS fetch
-that fragment every two seconds with the admin token (asked once, kept in sessionStorage)
-and swap it in. No build step, one rendering path, the JSON API holds the same numbers.
+:func:`render_board` turns the cutover state (the JSON of :mod:`gateway.admin.readmodel`) into an
+HTML fragment, served at ``/_gateway/api/cutover/board``; the page's few lines of vanilla JS fetch
+that fragment every two seconds with the admin token (asked once, kept in sessionStorage) and swap
+it in. No build step, one rendering path, the JSON API holds the same numbers.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from fastapi import APIRouter, Body, HTTPException, Query
-from fastapi.params import Depends
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from gateway.compiler import CompiledTable
-from gateway.cutover import Cutover, tally
+from gateway.admin.access import PREFIX, AdminAccess
+from gateway.admin.readmodel import STATES
 from gateway.plan import describe
 
-PREFIX = "/_gateway"
-STATES = ("legacy", "shadow", "canary", "live", "pinned")
 _COLOURS = {
     "legacy": "#9aa5b1",
     "shadow": "#7b61ff",
@@ -31,112 +29,32 @@ _COLOURS = {
 }
 
 
-class _TableRef(Protocol):
-    table: CompiledTable
-
-
-class _Reloader(Protocol):
-    @property
-    def last(self) -> Any: ...
-
-
-class GatewayLike(Protocol):
-    @property
-    def tables(self) -> _TableRef: ...
-    @property
-    def cutover(self) -> Cutover: ...
-    @property
-    def reloader(self) -> _Reloader: ...
-
-
 def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
-def cutover_state(gateway: GatewayLike) -> dict[str, Any]:
-    table = gateway.tables.table
-    cutover = gateway.cutover
-    last = gateway.reloader.last
-    now = cutover.clock()
-    rows = cutover.route_state(table, now)  # one read for both views: they agree on every count
-    return {
-        "at": _iso(now),
-        "table": {"file": table.source, "sha256": table.sha256, "loaded_at": _iso(table.loaded_at)},
-        "scoreboard": tally(rows),
-        "routes": rows,
-        "upstreams": {
-            name: {**state, "url": table.upstreams[name].url if name in table.upstreams else None}
-            for name, state in cutover.upstream_state().items()
-        },
-        "shadow": {"submitted": cutover.mirror.submitted, "dropped": cutover.mirror.dropped},
-        "last_reload": last.as_dict() if last is not None else None,
-        "history": [entry.as_json() for entry in cutover.history.entries(20)],
-        "coverage": _coverage_totals(cutover.endpoint_coverage(table)),
-    }
-
-
-def _coverage_totals(report: dict[str, Any]) -> dict[str, Any]:
-    """The legacy-endpoint coverage without its per-endpoint rows (those are at /api/coverage)."""
-    if report.get("state") != "ready":
-        return report
-    return {"state": "ready", "endpoints": report["total_endpoints"], **report["totals"]}
-
-
-def build_router(gateway: GatewayLike, admin: Depends) -> APIRouter:
+def build_router(state: Callable[[], dict[str, Any]], access: AdminAccess) -> APIRouter:
+    """The page and its board fragment; ``state`` reads the cutover state (readmodel JSON)."""
+    admin = Depends(access)
     router = APIRouter(tags=["cutover"])
-
-    @router.get(f"{PREFIX}/api/cutover", dependencies=[admin])
-    async def state() -> dict[str, Any]:
-        """Scoreboard, every route's state and statistics, upstreams, last reload, history."""
-        return cutover_state(gateway)
 
     @router.get(f"{PREFIX}/api/cutover/board", dependencies=[admin], response_class=HTMLResponse)
     async def board() -> HTMLResponse:
-        return HTMLResponse(render_board(cutover_state(gateway)))
-
-    @router.get(f"{PREFIX}/api/diffs", dependencies=[admin])
-    async def diffs(
-        route: str | None = Query(None, description="route id (default: all routes)"),
-        limit: int = Query(50, ge=1, le=500),
-    ) -> dict[str, Any]:
-        store = gateway.cutover.diffs
-        summary = {rid: entry.summary() for rid, entry in store.routes().items() if route in (None, rid)}
-        return {"routes": summary, "diffs": [r.as_json() for r in store.recent(route, limit)]}
-
-    @router.get(f"{PREFIX}/api/coverage", dependencies=[admin])
-    async def endpoint_coverage() -> dict[str, Any]:
-        """Every legacy endpoint (the legacy app's url_map) and its state now; totals by count and traffic."""
-        return gateway.cutover.endpoint_coverage(gateway.tables.table)
-
-    @router.get(f"{PREFIX}/api/history", dependencies=[admin])
-    async def history(limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
-        return {"reloads": [entry.as_json() for entry in gateway.cutover.history.entries(limit)]}
-
-    @router.get(f"{PREFIX}/api/upstreams", dependencies=[admin])
-    async def upstreams() -> dict[str, Any]:
-        return {"upstreams": gateway.cutover.upstream_state()}
-
-    @router.post(f"{PREFIX}/api/routes/{{route_id}}/pin", dependencies=[admin])
-    async def pin(route_id: str, body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
-        reason = str((body or {}).get("reason") or "pinned by an operator")
-        try:
-            found_route = await gateway.cutover.pin(route_id, reason)
-        except ValueError as exc:
-            raise HTTPException(409, str(exc)) from exc
-        if not found_route:
-            raise HTTPException(404, f"no route {route_id!r} in the active table")
-        found = gateway.cutover.pins.get(route_id)
-        return {"route": route_id, "pinned": found.as_json() if found else None}
-
-    @router.post(f"{PREFIX}/api/routes/{{route_id}}/release", dependencies=[admin])
-    async def release(route_id: str) -> dict[str, Any]:
-        released = await gateway.cutover.release(route_id)
-        return {"route": route_id, "released": released}
+        return HTMLResponse(render_board(state()))
 
     @router.get(f"{PREFIX}/", response_class=HTMLResponse, include_in_schema=False)
-    async def page() -> HTMLResponse:
+    async def page(request: Request) -> HTMLResponse:
+        # Like every admin path, the page needs the token. A browser cannot send one on navigation,
+        # so without it the answer is a 401 whose body is the page shell (no data): its script asks
+        # for the token and sends it with every fetch.
+        try:
+            access(request)
+        except HTTPException as exc:
+            if exc.status_code != 401:
+                raise
+            return HTMLResponse(PAGE, status_code=401, headers=exc.headers)
         return HTMLResponse(PAGE)
 
     return router
@@ -371,4 +289,4 @@ PAGE = f"""<!doctype html>
 <h2>Recent diffs</h2><pre id="diffs"></pre>
 <script>{_SCRIPT}</script></body></html>
 """
-__all__ = ["PAGE", "build_router", "cutover_state", "render_board"]
+__all__ = ["PAGE", "build_router", "render_board"]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.guard import JsonFilePinStore, MemoryPinStore, Pins
-from gateway.state import PinSharing, build_pin_store
-from gateway.state_redis import RedisPinStore
+from gateway.pins.redis_store import RedisPinStore
+from gateway.pins.sharing import PinSharing, build_pin_store
+from gateway.pins.store import JsonFilePinStore, MemoryPinStore, Pins
 from tests.support.redis import redis_server
 
 

@@ -4,8 +4,8 @@ Everything else in the gateway is per process on purpose: routing tables come fr
 canary buckets are hashes of the client, stats and breakers are local observations. Pins are the
 exception, since a route pinned back to legacy must go to legacy on every worker and replica:
 
-- ``REDIS_URL`` set: :class:`~gateway.state_redis.RedisPinStore`, followed by a polling task;
-- else a state directory: :class:`~gateway.guard.JsonFilePinStore` (one host, survives restarts);
+- ``REDIS_URL`` set: :class:`~gateway.pins.redis_store.RedisPinStore`, followed by a polling task;
+- else a state directory: :class:`~gateway.pins.store.JsonFilePinStore` (one host, survives restarts);
 - else memory (tests, one process).
 """
 
@@ -16,8 +16,8 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gateway.guard import JsonFilePinStore, MemoryPinStore, Pins, PinStore
-from gateway.state_redis import DEFAULT_POLL_INTERVAL, RedisPinStore
+from gateway.pins.redis_store import DEFAULT_POLL_INTERVAL, RedisPinStore
+from gateway.pins.store import JsonFilePinStore, MemoryPinStore, Pins, PinStore
 
 
 def build_pin_store(*, redis_url: str | None = None, state_dir: Path | None = None) -> PinStore:
