@@ -185,7 +185,7 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 
 async def _on_unstorable(request: Request, exc: Exception) -> Response:
     # A value no database can take (services/_bounds.py); legacy lets it reach the driver: 500.
-    message = exc.message if isinstance(exc, Unstorable) else "Invalid value: out of range for its column"
+    message = exc.message if isinstance(exc, Unstorable) else "Invalid value: does not fit its column"
     logger.info("request.refused path=%s reason=%s", request.url.path, message)
     if is_legacy_route(request.url.path):
         return JSONResponse({"error": message}, status_code=400)

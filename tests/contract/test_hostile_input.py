@@ -181,3 +181,16 @@ def test_name_given_as_a_list_is_stored_as_legacy_stores_it(pair: Pair, path: st
     pair.check("PUT", path, as_user="admin", json={"name": [None, None]}, expect=200)
     read = pair.check("GET", path, as_user="admin", expect=200)
     assert "[None, None]" in str(read.body)
+
+
+def test_a_value_too_long_for_its_column_is_refused_where_legacy_fails(pair: Pair, database_url: str) -> None:
+    """MariaDB (strict mode) refuses a 300-character name for VARCHAR(255): legacy answers 500
+    with the driver's text, services 400. SQLite stores it; both sides answer 201 there."""
+    body = {"json": {"name": "x" * 300}}
+    old = pair.send("legacy", "POST", "/api/artists/", as_user="admin", **body)
+    new = pair.send("services", "POST", "/api/artists/", as_user="admin", **body)
+    if database_url.startswith("sqlite"):
+        assert (old.status, new.status) == (201, 201)
+    else:
+        assert (old.status, new.status) == (500, 400), (old.body, new.body)
+        assert new.body == {"error": "Invalid value: does not fit its column"}
