@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PY := .venv/bin/python
 VAR := var
 
-.PHONY: help install run prepare test lint docs bench bench-quick bench-gateway bench-db bench-enrich bench-system bench-memory reliability fuzz clean
+.PHONY: help install run prepare test lint docs contract-fuzz bench bench-quick bench-gateway bench-db bench-enrich bench-system bench-memory reliability fuzz clean
 
 help:
 	@echo "make run    - install, create+seed the SQLite database, start providers, legacy, services, gateway"
@@ -16,6 +16,7 @@ help:
 	@echo "make lint   - ruff + mypy on gateway/ and services/"
 	@echo "make bench  - every benchmark, results in bench/results/ (bench-quick: a shorter run)"
 	@echo "make docs   - regenerate docs/configuration.md from the settings models"
+	@echo "make contract-fuzz - the differential fuzzer, long (legacy vs services, every difference printed)"
 	@echo "make fuzz   - schemathesis, every check and phase, thousands of cases (FUZZ_EXAMPLES=100 per operation)"
 
 .tools/bin/uv:
@@ -56,6 +57,14 @@ lint: install
 	$(PY) -m mypy
 	$(PY) -m services.auth routes > /dev/null   # every services route declares its access rule
 	$(PY) -m tools.configdoc --check
+
+# The differential fuzzer, long: legacy vs services on twin databases (SQLite and MariaDB when
+# FIGWAY_TEST_MARIADB_URL is set), every difference outside differences.yaml printed, minimised.
+CONTRACT_FUZZ_EXAMPLES ?= 3000
+contract-fuzz: install
+	FIGWAY_FUZZ_EXAMPLES=$(CONTRACT_FUZZ_EXAMPLES) $(PY) -m pytest tests/contract/test_fuzz.py -s -p no:logging \
+	  -p no:cacheprovider -o log_cli=false --timeout 7200 -k test_services_answer_as_legacy 2>/dev/null \
+	  | grep -av '^127.0.0.1 - -'
 
 # Regenerate docs/configuration.md from the settings models (a test fails when it is stale).
 docs: install

@@ -10,6 +10,19 @@ The public surface (everything else is an implementation detail):
   is injected wherever "now" matters.
 - ``ExchangeHooks`` / ``Answer`` (``gateway.hooks``): observers of every exchange (outcome, body copy).
 - ``ConfigError`` / ``UpstreamError`` and friends (``gateway.errors``).
+
+The house, from the app down to plain data (imports flow one way; no circles):
+
+- A request's walk (``proxy``): match and decide (``decide``) → forward (``forwarding`` rewrites the
+  headers, ``transport/`` sends, ``relay`` streams the answer; ``exchange`` is the request's
+  bookkeeping) or fall back (``fallback``) → record (``record``, ``metrics``, access log) and shadow
+  (``mirroring`` → ``shadow`` → ``diff``). WebSockets: ``websocket``.
+- The table: ``routing_schema`` (routing.yaml's models) → ``loader`` → ``compiler`` (``matcher``,
+  ``paths``, ``rollout``, ``groups``); ``reload`` swaps it; ``explain`` and ``plan`` read it.
+- What outlives a request (``cutover``): ``pins/`` (local and Redis), ``breaker``, ``guard``
+  (the tripwire), ``health``, ``history``, ``coverage`` (``inventory``).
+- The admin surface (``admin/``): ``access``, ``api``, ``cutover_api``, ``readmodel``,
+  ``dashboard``; mounted by ``app``, which builds and wires everything.
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
             print(f"--header: {item!r} is not 'Name: value'", file=sys.stderr)
             return 2
         headers.append((name.strip().lower().encode("latin-1"), value.strip().encode("latin-1")))
-    decider = cutover_cli.offline_decider(args.state_dir)
+    decider = cutover_cli.offline_decider(table, args.state_dir)
     result = explain(
         table, decider, args.method, args.path, at=at, headers=tuple(headers), client=args.client
     ).as_dict()

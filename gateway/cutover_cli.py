@@ -24,7 +24,7 @@ import yaml
 
 from gateway.breaker import Breakers
 from gateway.canary import OverridePolicy
-from gateway.compiler import CompiledTable
+from gateway.compiler import CompiledTable, route_fingerprint
 from gateway.coverage import placement_resolver
 from gateway.decide import Decider, is_rollout
 from gateway.errors import ConfigError
@@ -42,7 +42,7 @@ from gateway.inventory import (
 )
 from gateway.loader import load_table, parse_table
 from gateway.pins.sharing import build_pin_store
-from gateway.pins.store import Pins
+from gateway.pins.store import MemoryPinStore, Pin, Pins, stale_pins
 from gateway.plan import build_calendar, format_calendar, iso_week_label
 from gateway.rollout import phase_at, phase_instant
 from gateway.routing_schema import parse_phase_start
@@ -99,20 +99,37 @@ def load_reporting(path: str, err: TextIO) -> CompiledTable | None:
         return None
 
 
-def offline_decider(state_dir: Path | None = None) -> Decider:
+def offline_decider(table: CompiledTable, state_dir: Path | None = None) -> Decider:
     """The serving decider, fed what a process without traffic can know: the shared pins (state
-    directory or Redis, as the gateway keeps them); breakers are closed (no traffic seen here; the
-    admin API's explain shows the live ones)."""
+    directory or Redis, as the gateway keeps them, less those ``table`` releases, as the gateway
+    does when it loads it); breakers are closed (no traffic seen here; the admin API's explain
+    shows the live ones)."""
     from gateway.settings import GatewaySettings
 
     settings = GatewaySettings()
     redis_url = settings.redis_url.get_secret_value() if settings.redis_url is not None else None
-    pins = Pins(build_pin_store(redis_url=redis_url, state_dir=state_dir or settings.state_dir))
+    store = build_pin_store(redis_url=redis_url, state_dir=state_dir or settings.state_dir)
+
+    async def read() -> dict[str, Pin]:
+        try:
+            return await store.load()
+        finally:
+            close = getattr(store, "aclose", None)
+            if close is not None:
+                await close()
+
     try:
-        asyncio.run(pins.load())
+        loaded = asyncio.run(read())
     except Exception as exc:  # explain still answers, without pins, and says so
-        print(f"explain: pins unavailable ({exc}); deciding without them", file=sys.stderr)
-        pins = Pins()
+        print(f"pins unavailable ({exc}); deciding without them", file=sys.stderr)
+        loaded = {}
+    fingerprints = {route.id: route_fingerprint(route) for route in table.routes}
+    for route_id in stale_pins(loaded, fingerprints):
+        del loaded[route_id]
+    memory = MemoryPinStore()
+    memory.pins = loaded
+    pins = Pins(memory)
+    asyncio.run(pins.load())
     token = settings.admin_token.get_secret_value() if settings.admin_token is not None else None
     override = OverridePolicy.build(token, tuple(str(net) for net in settings.override_networks))
     return Decider(pins=pins, breakers=Breakers(), override=override)
@@ -138,7 +155,7 @@ def cmd_plan(args: argparse.Namespace, path: str, out: TextIO) -> int:
     zone = ZoneInfo(table.timezone)
     weeks = build_calendar({r.id: r.schedule for r in table.routes if is_rollout(r)}, zone)
     # the calendar is the phases; the serving decider says which routes a pin holds back now
-    held = held_on_legacy(table, offline_decider(args.state_dir), time.time())
+    held = held_on_legacy(table, offline_decider(table, args.state_dir), time.time())
     if args.json:
         payload = {"timezone": table.timezone, "weeks": [w.as_json() for w in weeks], "held": held}
         print(json.dumps(payload, indent=2), file=out)

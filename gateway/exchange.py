@@ -1,4 +1,7 @@
-"""One request's bookkeeping on its way through the proxy, and watching for the client leaving.
+"""One request on its way through the proxy: what it is, where it goes, what happened so far.
+
+The proxy's steps each take the one :class:`Exchange` (match and decide fill in ``decision``,
+``upstream`` and ``head``; forward and relay the counters; record reads it all).
 
 An exchange still running after ``WATCH_DELAY`` gets a watcher that waits for ``http.disconnect``
 and cancels it, which closes the upstream connection. Most exchanges finish sooner and never get
@@ -11,7 +14,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from gateway.types import Receive
+from gateway.compiler import CompiledUpstream
+from gateway.decide import Decision
+from gateway.forwarding import RequestHead
+from gateway.types import Receive, Scope, Send
 
 #: Exchanges that last longer than this get a task watching for the client's disconnect.
 WATCH_DELAY = 0.05
@@ -29,26 +35,46 @@ class Exchange:
     """Mutable per-request bookkeeping (one object, slots, no dict)."""
 
     __slots__ = (
+        "begun",
         "bytes_in",
         "bytes_out",
         "client_gone",
         "copy",
+        "decision",
+        "error",
         "fell_back_from",
         "finished",
         "forward_path",
+        "head",
         "reached",
+        "receive",
         "request_id",
         "response_headers",
+        "scope",
+        "send",
         "started",
+        "status",
         "task",
         "timer",
         "too_large",
         "ttfb",
+        "upstream",
         "watcher",
     )
 
-    def __init__(self, request_id: str) -> None:
+    def __init__(self, scope: Scope, receive: Receive, send: Send, request_id: str, begun: float) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.send = send
         self.request_id = request_id
+        #: ``time.perf_counter()`` when the request arrived.
+        self.begun = begun
+        self.decision: Decision | None = None
+        self.upstream: CompiledUpstream | None = None
+        self.head: RequestHead | None = None
+        self.status = 500
+        #: The error kind for logs and metrics (``bad_request``, ``upstream_timeout``...), if any.
+        self.error: str | None = None
         self.forward_path = b"/"
         self.timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task[Any] | None = None
@@ -74,16 +100,17 @@ class Exchange:
         if self.watcher is not None:
             self.watcher.cancel()
 
-    def watch(self, receive: Receive) -> None:
+    def watch(self) -> None:
         """Start watching for the client going away, after ``WATCH_DELAY``."""
         if self.finished or self.timer is not None:
             return
         task = self.task  # not current_task(): the request body may be read by a writer task
         loop = asyncio.get_running_loop()
-        self.timer = loop.call_later(WATCH_DELAY, _start_watcher, loop, receive, self, task)
+        self.timer = loop.call_later(WATCH_DELAY, _start_watcher, loop, self.receive, self, task)
 
-    async def request_body(self, receive: Receive, limit: int | None) -> AsyncIterator[bytes]:
+    async def request_body(self, limit: int | None) -> AsyncIterator[bytes]:
         """The client's body as it arrives, counted and capped at ``limit`` bytes."""
+        receive = self.receive
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -98,7 +125,7 @@ class Exchange:
                 yield body
             if not message.get("more_body", False):
                 break
-        self.watch(receive)
+        self.watch()
 
 
 def _start_watcher(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from gateway.compiler import CompiledRoute, CompiledTable
 from gateway.decide import Decision
 from gateway.diff import DiffConfig, Sample
+from gateway.exchange import Exchange
 from gateway.forwarding import HeaderRewriter
 from gateway.shadow import ShadowJob, ShadowMirror
 from gateway.types import Scope
@@ -27,6 +28,8 @@ class Mirroring:
         self.mirror = mirror
         self._rewriter = rewriter
         self._configs: dict[tuple[str, object], DiffConfig] = {}
+        self._table: CompiledTable | None = None
+        self._by_id: dict[str, CompiledRoute] = {}
 
     def _config(self, route: CompiledRoute) -> DiffConfig:
         key = (route.id, route.shadow)  # a reload that edits `shadow:` gets a new config
@@ -46,7 +49,9 @@ class Mirroring:
         request_id: str,
         legacy: Sample,
     ) -> ShadowJob | None:
-        route = next((r for r in table.routes if r.id == decision.route_id), None)
+        if self._table is not table:  # a reload: index the new table's routes once
+            self._table, self._by_id = table, {r.id: r for r in table.routes}
+        route = self._by_id.get(decision.route_id)
         if route is None or decision.alternate is None:
             return None
         query: bytes = scope.get("query_string", b"")
@@ -67,19 +72,10 @@ class Mirroring:
             path=suffix,
         )
 
-    def submit(
-        self,
-        table: CompiledTable,
-        decision: Decision,
-        scope: Scope,
-        forward_path: bytes,
-        request_id: str,
-        status: int,
-        headers: tuple[tuple[bytes, bytes], ...],
-        body: bytes,
-    ) -> None:
-        named = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers}
-        legacy = Sample(status, named.get("content-type", ""), body, named)
-        job = self.job(table, decision, scope, forward_path, request_id, legacy)
+    def submit(self, table: CompiledTable, decision: Decision, exchange: Exchange, body: bytes) -> None:
+        """Queue the mirror of an answered exchange (legacy's answer: its status, headers, body)."""
+        named = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in exchange.response_headers}
+        legacy = Sample(exchange.status, named.get("content-type", ""), body, named)
+        job = self.job(table, decision, exchange.scope, exchange.forward_path, exchange.request_id, legacy)
         if job is not None:
             self.mirror.submit(job)

@@ -25,12 +25,12 @@ import time
 from email.utils import formatdate
 from typing import Any
 
-from gateway.compiler import CompiledTable, CompiledUpstream, TableRef
+from gateway.compiler import CompiledTable, TableRef
 from gateway.decide import Decider, Decision
 from gateway.errors import UpstreamError, UpstreamProtocolError, UpstreamTimeout
 from gateway.exchange import Exchange
 from gateway.fallback import Attempt, fallback_for
-from gateway.forwarding import DuplicateHost, HeaderRewriter, RequestHead
+from gateway.forwarding import DuplicateHost, HeaderRewriter
 from gateway.headers import new_request_id, response_headers, valid_request_id
 from gateway.hooks import Answer, ExchangeHooks
 from gateway.metrics import GatewayMetrics
@@ -105,9 +105,10 @@ class Proxy:
             extra.append((b"x-gateway-upstream", decision.upstream.encode("latin-1")))
         return extra
 
-    async def _send_error(
-        self, send: Send, status: int, code: str, message: str, exchange: Exchange, decision: Decision | None
-    ) -> None:
+    async def _send_error(self, exchange: Exchange, status: int, code: str, message: str) -> None:
+        """The gateway's own answer (it is also the status and error kind recorded)."""
+        exchange.status = status
+        exchange.error = "bad_request" if status in (400, 413, 431) else code
         body = error_body(code, message, exchange.request_id)
         exchange.finish()
         headers = [
@@ -116,132 +117,119 @@ class Proxy:
             # The server's own Date header is off so that upstream answers keep theirs.
             (b"date", formatdate(usegmt=True).encode()),
         ]
-        if decision is not None:
-            headers.extend(self.gateway_headers(decision, exchange.request_id))
+        if exchange.decision is not None:
+            headers.extend(self.gateway_headers(exchange.decision, exchange.request_id))
         else:
             headers.append((self._rid_name, exchange.request_id.encode("latin-1")))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await exchange.send({"type": "http.response.start", "status": status, "headers": headers})
+        await exchange.send({"type": "http.response.body", "body": body})
         exchange.bytes_out = len(body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.http(scope, receive, send)
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
         table = self.tables.table
-        method: str = scope["method"]
-        exchange = Exchange(self.request_id(scope))
+        exchange = Exchange(scope, receive, send, self.request_id(scope), time.perf_counter())
         exchange.task = asyncio.current_task()
-        decision: Decision | None = None
-        status = 500
-        error_kind: str | None = None
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
-        if b"?" in raw_path:
-            raw_path = raw_path.split(b"?", 1)[0]
         try:
+            # 1. match and decide
             try:
-                exchange.forward_path, parts = split_path(raw_path, scope["path"])
-                # 1. match and decide
-                decision = self.decider.decide_request(table, method, parts, scope)
-                upstream = table.upstreams[decision.upstream]
-                head = self.rewriter.build(scope, upstream, exchange.request_id)
+                self._match_and_decide(table, exchange)
             except (UnsafePath, DuplicateHost) as exc:
-                error_kind, status = "bad_request", 400
-                await self._send_error(send, 400, "bad_request", str(exc), exchange, decision)
+                await self._send_error(exchange, 400, "bad_request", str(exc))
                 return
-            refused = self._refuse(head)
+            refused = self._refuse(exchange)
             if refused is not None:
-                error_kind, status = "bad_request", refused[0]
-                await self._send_error(send, refused[0], refused[1], refused[2], exchange, decision)
+                await self._send_error(exchange, *refused)
                 return
             # 2. forward, or fall back once
             while True:
                 try:
-                    status = await self._forward(scope, receive, send, upstream, head, decision, exchange)
+                    exchange.status = await self._forward(exchange)
                     break
                 except (UpstreamError, _Retry) as exc:
-                    alternate = self._fallback(exc, decision, method, head, exchange)
-                    if alternate is None:
+                    if not self._fall_back(table, exchange, exc):
                         raise exc.error if isinstance(exc, _Retry) else exc from None
-                    exchange.fell_back_from = decision.upstream
-                    exchange.reached = True
-                    decision = dataclasses.replace(decision, upstream=alternate)
-                    upstream = table.upstreams[alternate]
-                    head = self.rewriter.build(scope, upstream, exchange.request_id)
         except UpstreamError as exc:
-            error_kind, status = exc.code, exc.status
             exchange.reached = exc.reached
             if exchange.too_large:
-                status, error_kind = 413, "bad_request"
-                await self._send_error(
-                    send, 413, "body_too_large", "request body too large", exchange, decision
-                )
+                await self._send_error(exchange, 413, "body_too_large", "request body too large")
             elif exchange.client_gone:
-                status, error_kind = 499, "client_gone"
+                exchange.status, exchange.error = 499, "client_gone"
             else:
-                await self._send_error(send, exc.status, exc.code, str(exc), exchange, decision)
+                await self._send_error(exchange, exc.status, exc.code, str(exc))
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if not exchange.client_gone or task is None:
                 raise
             task.uncancel()
-            status, error_kind = 499, "client_gone"
+            exchange.status, exchange.error = 499, "client_gone"
         finally:
             exchange.finish()
             # 3. record (and shadow)
-            self._record(scope, decision, status, error_kind, exchange, started)
-            if decision is not None:
-                self._answered(table, scope, decision, status, error_kind, exchange, started)
+            self._record(exchange)
+            if exchange.decision is not None:
+                self._answered(table, exchange)
 
-    def _refuse(self, head: RequestHead) -> tuple[int, str, str] | None:
+    def _match_and_decide(self, table: CompiledTable, exchange: Exchange) -> None:
+        scope = exchange.scope
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        if b"?" in raw_path:
+            raw_path = raw_path.split(b"?", 1)[0]
+        exchange.forward_path, parts = split_path(raw_path, scope["path"])
+        decision = exchange.decision = self.decider.decide_request(table, scope["method"], parts, scope)
+        upstream = exchange.upstream = table.upstreams[decision.upstream]
+        exchange.head = self.rewriter.build(scope, upstream, exchange.request_id)
+
+    def _refuse(self, exchange: Exchange) -> tuple[int, str, str] | None:
+        head = exchange.head
+        assert head is not None
         if head.size > self._max_header_bytes:
             return 431, "headers_too_large", "request headers too large"
         if self._max_body is not None and head.length is not None and head.length > self._max_body:
             return 413, "body_too_large", "request body too large"
         return None
 
-    def _fallback(
-        self,
-        exc: UpstreamError | _Retry,
-        decision: Decision,
-        method: str,
-        head: RequestHead,
-        exchange: Exchange,
-    ) -> str | None:
-        """The upstream to retry on, per the one fallback rule; never after the fallback itself failed."""
+    def _fall_back(self, table: CompiledTable, exchange: Exchange, exc: UpstreamError | _Retry) -> bool:
+        """Point the exchange at the other side when the one fallback rule allows a second try."""
+        decision, head = exchange.decision, exchange.head
+        assert decision is not None and head is not None
         if exchange.fell_back_from is not None or exchange.client_gone or exchange.too_large:
-            return None
+            return False  # never a third try, and nothing to send once the client is gone
         if isinstance(exc, _Retry):
-            return exc.upstream
-        if not exc.reached:
-            attempt = Attempt.NOT_REACHED
+            alternate: str | None = exc.upstream
         else:
-            attempt = Attempt.TIMEOUT if isinstance(exc, UpstreamTimeout) else Attempt.FAILED
-        return fallback_for(
-            decision,
-            method,
-            attempt,
-            has_body=head.has_body,
-            body_read=exchange.bytes_in > 0,
-            answer_started=exchange.started,
-        )
+            if not exc.reached:
+                attempt = Attempt.NOT_REACHED
+            else:
+                attempt = Attempt.TIMEOUT if isinstance(exc, UpstreamTimeout) else Attempt.FAILED
+            alternate = fallback_for(
+                decision,
+                exchange.scope["method"],
+                attempt,
+                has_body=head.has_body,
+                body_read=exchange.bytes_in > 0,
+                answer_started=exchange.started,
+            )
+        if alternate is None:
+            return False
+        exchange.fell_back_from = decision.upstream
+        exchange.reached = True
+        exchange.decision = dataclasses.replace(decision, upstream=alternate)
+        upstream = exchange.upstream = table.upstreams[alternate]
+        exchange.head = self.rewriter.build(exchange.scope, upstream, exchange.request_id)
+        return True
 
-    async def _forward(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        upstream: CompiledUpstream,
-        head: RequestHead,
-        decision: Decision,
-        exchange: Exchange,
-    ) -> int:
+    async def _forward(self, exchange: Exchange) -> int:
+        decision, upstream, head = exchange.decision, exchange.upstream, exchange.head
+        assert decision is not None and upstream is not None and head is not None
+        scope = exchange.scope
         method: str = scope["method"]
         query: bytes = scope.get("query_string", b"")
-        body = exchange.request_body(receive, self._max_body) if head.has_body else None
+        body = exchange.request_body(self._max_body) if head.has_body else None
         if body is None:
-            exchange.watch(receive)
+            exchange.watch()
         target = exchange.forward_path + b"?" + query if query else exchange.forward_path
         request = UpstreamRequest(method, target, head.headers, body, head.chunked)
         response = await self.pool.transport(upstream).send(request)
@@ -262,86 +250,57 @@ class Proxy:
             keep_copy = decision.shadow or (hooks is not None and hooks.wants_copy(decision))
             if keep_copy or hooks is not None:
                 exchange.response_headers = out
-            return await relay(
-                response,
-                send,
-                exchange,
-                out,
-                head_request=method == "HEAD",
-                keep_copy=keep_copy,
-                log=self.log,
-                upstream=upstream.name,
-            )
+            return await relay(response, exchange, out, keep_copy=keep_copy, log=self.log)
         finally:
             response.release()
 
-    def _answered(
-        self,
-        table: CompiledTable,
-        scope: Scope,
-        decision: Decision,
-        status: int,
-        error_kind: str | None,
-        exchange: Exchange,
-        started: float,
-    ) -> None:
-        latency = time.perf_counter() - started
+    def _answered(self, table: CompiledTable, exchange: Exchange) -> None:
+        decision = exchange.decision
+        assert decision is not None
+        latency = time.perf_counter() - exchange.begun
         try:
             if self.outcomes is not None:
                 self.outcomes.record(
-                    Outcome(decision, status, latency, exchange.reached, exchange.fell_back_from)
+                    Outcome(decision, exchange.status, latency, exchange.reached, exchange.fell_back_from)
                 )
             copy = exchange.copy
             body = b"".join(copy) if copy is not None else None
-            if decision.shadow and self.mirroring is not None and body is not None and error_kind is None:
-                self.mirroring.submit(
-                    table,
-                    decision,
-                    scope,
-                    exchange.forward_path,
-                    exchange.request_id,
-                    status,
-                    tuple(exchange.response_headers),
-                    body,
-                )
+            if decision.shadow and self.mirroring is not None and body is not None and exchange.error is None:
+                self.mirroring.submit(table, decision, exchange, body)
             if self.hooks is not None:
                 self.hooks.answered(
                     Answer(
                         table=table,
                         decision=decision,
-                        scope=scope,
+                        scope=exchange.scope,
                         forward_path=exchange.forward_path,
                         request_id=exchange.request_id,
-                        status=status,
+                        status=exchange.status,
                         headers=tuple(exchange.response_headers),
                         body=body,
                         latency_s=latency,
                         reached=exchange.reached,
                         fell_back_from=exchange.fell_back_from,
-                        error=error_kind,
+                        error=exchange.error,
                     )
                 )
         except Exception:
             self.log.exception("proxy.record_failed", request_id=exchange.request_id)
 
-    def _record(
-        self,
-        scope: Scope,
-        decision: Decision | None,
-        status: int,
-        error_kind: str | None,
-        exchange: Exchange,
-        started: float,
-    ) -> None:
-        total = time.perf_counter() - started
+    def _record(self, exchange: Exchange) -> None:
+        """Metrics and the access-log line: once per request, whatever happened."""
+        total = time.perf_counter() - exchange.begun
+        decision = exchange.decision
         route = decision.route_id if decision is not None else "-"
         mode = decision.mode if decision is not None else "-"
         upstream = decision.upstream if decision is not None else "-"
-        ttfb = None if exchange.ttfb is None else exchange.ttfb - started
+        status, error_kind = exchange.status, exchange.error
+        ttfb = None if exchange.ttfb is None else exchange.ttfb - exchange.begun
         self.metrics.observe(route, mode, upstream, status, total, ttfb)
         if error_kind is not None:
             self.metrics.error(route, upstream, error_kind)
         if self._access_log:
+            scope = exchange.scope
             client = scope.get("client")
             self._access.info(
                 "proxy.request",

@@ -13,7 +13,6 @@ from gateway.errors import UpstreamError
 from gateway.exchange import Exchange
 from gateway.hooks import COPY_LIMIT
 from gateway.transport.base import UpstreamResponse
-from gateway.types import Send
 
 #: Responses up to this size (by Content-Length) are read whole and sent in one message.
 SMALL_BODY = 64 * 1024
@@ -22,16 +21,16 @@ NO_BODY_STATUS = frozenset({204, 304})
 
 async def relay(
     response: UpstreamResponse,
-    send: Send,
     exchange: Exchange,
     headers: list[tuple[bytes, bytes]],
     *,
-    head_request: bool,
     keep_copy: bool,
     log: Any,
-    upstream: str,
 ) -> int:
-    """Send the answer; returns its status. Upstream failures after the headers cut it short."""
+    """Send the answer to ``exchange``'s client; returns its status. Upstream failures after the
+    headers cut it short."""
+    send = exchange.send
+    head_request = exchange.scope["method"] == "HEAD"
     status = response.status
     if head_request or status in NO_BODY_STATUS:
         exchange.finish()
@@ -68,6 +67,7 @@ async def relay(
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     except (TimeoutError, UpstreamError):
         # Headers are out: the only honest signal left is to cut the response short.
+        upstream = exchange.upstream.name if exchange.upstream is not None else None
         log.warning("proxy.upstream_aborted", request_id=exchange.request_id, upstream=upstream)
         exchange.finish()
         return status

@@ -27,6 +27,8 @@ from gateway.types import Clock
 SwapListener = Callable[[CompiledTable, CompiledTable], None]
 #: Called with (trigger, error text) after a reload was refused.
 FailureListener = Callable[[str, str], None]
+#: The symlink a kubelet swaps atomically when a mounted ConfigMap changes (atomic_writer.go).
+CONFIGMAP_DATA_LINK = "..data"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,16 +111,30 @@ class Reloader:
                 self.logger.exception("reload.listener_failed")
 
     async def watch(self) -> None:
-        """Reload whenever the routing file changes (the directory is watched: editors replace files)."""
+        """Reload whenever the routing file changes (the directory is watched: editors replace files).
+
+        The directory is the one the file is *named* in, never the one its symlinks resolve to: in a
+        Kubernetes ConfigMap mount ``routing.yaml -> ..data/routing.yaml`` and the kubelet updates by
+        renaming a new ``..data`` link over the old one, then deleting the directory the old link
+        pointed at. Only the swap of ``..data`` says the file changed; a watch on the resolved
+        directory sees it deleted once and then nothing, ever again.
+        """
         from watchfiles import awatch
 
-        target = self.path.resolve()
+        target = self.path.absolute()
+        directories = [target.parent]
+        names = {target.name, CONFIGMAP_DATA_LINK}
+        resolved = self.path.resolve()
+        # A plain symlink to a file elsewhere (not a ConfigMap's hidden directory): watch there too.
+        if not resolved.parent.is_relative_to(target.parent.resolve()):
+            directories.append(resolved.parent)
+            names.add(resolved.name)
 
         def only_the_table(_change: object, changed: str) -> bool:
-            return Path(changed).resolve() == target
+            return Path(changed).name in names
 
         async for _changes in awatch(
-            target.parent,
+            *directories,
             watch_filter=only_the_table,
             stop_event=self._stop,
             debounce=200,

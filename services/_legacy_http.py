@@ -3,7 +3,11 @@
 - Request bodies: `request.get_json(silent=True)`: JSON only for a JSON content type, and
   `None` (never an error) for a missing, malformed or non-object body.
 - Query strings: `request.args.get(name, default, type=int)`: a value that `int()` refuses
-  falls back to the default, never an error.
+  falls back to the default, never an error. `request.args.get` is the FIRST value of a
+  repeated name and `request.cookies.get` the first of a repeated cookie (werkzeug's
+  MultiDicts); Starlette keeps the last. `WerkzeugFirstValues` rewrites the query string and
+  the Cookie header once, at the edge, so every handler, FastAPI `Query()` and the session
+  reader see werkzeug's values (`DELETE /api/artists/5?force=false&force=true` is not forced).
 - Routing misses under `/api/`: `{"error": "<HTTP reason>"}` (legacy's error handler), and a
   308 to the slash URL when only the trailing slash is missing (werkzeug's strict slashes).
 """
@@ -14,12 +18,18 @@ import json
 from datetime import datetime
 from html import escape
 from typing import Any
+from urllib.parse import parse_qsl, quote
 
-import orjson
+import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" codec error handler
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from starlette.requests import cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+from werkzeug.sansio.http import parse_cookie
+
+from services._legacy_json import LegacyJSONResponse, legacy_json
+
+__all__ = ["LegacyJSONResponse", "legacy_json"]
 
 _TRUE = {"true", "1", "yes", "on"}
 
@@ -71,24 +81,6 @@ async def json_body(request: Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-class LegacyJSONResponse(JSONResponse):
-    """Compact UTF-8 JSON, encoded by orjson (several times faster than the stdlib on list pages).
-
-    orjson refuses integers past 64 bits and non-string keys, which a stored JSON column could
-    hold; those bodies fall back to the stdlib encoder, so every answer still goes out.
-    """
-
-    def render(self, content: Any) -> bytes:
-        try:
-            return orjson.dumps(content)
-        except TypeError:  # orjson.JSONEncodeError
-            return super().render(content)
-
-
-def legacy_json(body: Any, status_code: int = 200) -> JSONResponse:
-    return LegacyJSONResponse(body, status_code=status_code)
-
-
 def werkzeug_redirect(location: str, status_code: int = 308) -> Response:
     """Werkzeug's redirect page, as `RequestRedirect` answers a URL missing its slash."""
     html_location = escape(location)
@@ -111,4 +103,78 @@ class HeadAsGet:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "HEAD":
             scope = {**scope, "method": "GET"}
+        await self.app(scope, receive, send)
+
+
+RAW_QUERY_KEY = "figway.raw_query_string"
+
+
+def werkzeug_args(query_string: bytes) -> list[tuple[str, str]]:
+    """`request.args` of werkzeug 3 as (name, value) pairs, in order (invalid escapes kept)."""
+    try:
+        text = query_string.decode()
+    except UnicodeDecodeError:
+        text = query_string.decode("latin-1")
+    return parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote")
+
+
+def _first_values(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    seen: set[str] = set()
+    first = []
+    for name, value in pairs:
+        if name not in seen:
+            seen.add(name)
+            first.append((name, value))
+    return first
+
+
+def first_value_query(query_string: bytes) -> bytes | None:
+    """A query string Starlette reads as werkzeug's `args.get` does, or None when it already does."""
+    pairs = werkzeug_args(query_string)
+    first = _first_values(pairs)
+    starlette_view = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    if len(first) == len(pairs) and pairs == starlette_view:
+        return None
+    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in first).encode("ascii")
+
+
+def _cookie_token(value: str) -> str:
+    if value and all(c not in value for c in ' ;",\\'):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def first_value_cookies(header: str) -> str | None:
+    """A Cookie header Starlette reads as werkzeug's `request.cookies` (first of each name), or None."""
+    werkzeug_view = parse_cookie(header)
+    first = {name: werkzeug_view[name] for name in werkzeug_view}
+    if first == cookie_parser(header):
+        return None
+    return "; ".join(f"{name}={_cookie_token(value)}" for name, value in first.items())
+
+
+class WerkzeugFirstValues:
+    """Rewrite the query string and Cookie header so Starlette reads werkzeug's first values.
+
+    The original query string stays in the scope under RAW_QUERY_KEY (werkzeug's slash
+    redirect repeats it verbatim in Location).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"")
+            rewritten = first_value_query(query) if query else None
+            if rewritten is not None:
+                scope = {**scope, "query_string": rewritten, RAW_QUERY_KEY: query}
+            headers = scope["headers"]
+            for index, (name, value) in enumerate(headers):
+                if name == b"cookie":
+                    cookies = first_value_cookies(value.decode("latin-1"))
+                    if cookies is not None:
+                        fixed = (b"cookie", cookies.encode("latin-1"))
+                        scope = {**scope, "headers": [*headers[:index], fixed, *headers[index + 1 :]]}
+                    break
         await self.app(scope, receive, send)

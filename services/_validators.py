@@ -1,66 +1,64 @@
-"""Pydantic types for legacy request bodies: refuse what would crash legacy, keep what it keeps.
+"""Pydantic types for legacy request bodies: accept what legacy accepts, refuse only what crashes it.
 
 Legacy copies JSON values straight onto its models and echoes them back; the database then
-coerces them (a numeric string into an INTEGER column, a number into a VARCHAR). These types
-accept exactly the values both databases store the same way, without converting them, so the
-handler can still echo the raw value as legacy does. Anything else (an object for a year, a
-word for a duration) is a 400 instead of legacy's database error.
+does what it does with them: SQLite keeps `1.5` or `"3:45"` in an INTEGER column as given,
+MariaDB rounds `1.5` and refuses `"3:45"` (legacy: a 500 with the driver's text). Services hand
+the same value to the same database, so both sides store (or refuse) alike, and echo the raw
+value as legacy does. Only values no database driver can bind are refused up front, with a 400
+where legacy answers 500 (differences.yaml `no-exception-text-in-500`): objects and lists for a
+scalar column, integers past 64 bits.
+
+`validate_body(model, data, read=...)` checks only the fields the handler reads: legacy
+ignores every other field whatever its type.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Collection
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ValidationError, WithJsonSchema
 
 from services.errors import LegacyError
 
-_INT_TEXT = re.compile(r"\s*[-+]?\d{1,18}\s*")
-
-
-def _int_like(value: Any) -> Any:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        if abs(value) >= 2**31:
-            raise ValueError("integer out of range")
-        return value
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**31:
-        return value
-    if isinstance(value, str) and _INT_TEXT.fullmatch(value) and abs(int(value)) < 2**31:
-        return value
-    raise ValueError("must be an integer")
+INT64 = 2**63
 
 
 def _scalar(value: Any) -> Any:
+    """A value every driver binds: None, bool, str, a finite float, a 64-bit integer."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
+        raise ValueError("integer out of range")  # sqlite3 and pymysql both fail to bind it
     if value is None or isinstance(value, str | int | float | bool):
         return value
-    raise ValueError("must be a string")
+    raise ValueError("must be a scalar")
 
 
+_int_like = _scalar  # the database, not services, decides what an INTEGER column keeps
+
+
+_SCALAR_SCHEMA = [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]
 IntLike = Annotated[
-    Any, AfterValidator(_int_like), WithJsonSchema({"anyOf": [{"type": "integer"}, {"type": "null"}]})
+    Any, AfterValidator(_int_like), WithJsonSchema({"anyOf": [{"type": "integer"}, *_SCALAR_SCHEMA]})
 ]
-TextLike = Annotated[
-    Any, AfterValidator(_scalar), WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "null"}]})
-]
+TextLike = Annotated[Any, AfterValidator(_scalar), WithJsonSchema({"anyOf": _SCALAR_SCHEMA})]
 
 
 # Response fields that legacy fills with the value the client sent (the column coerces what it
 # stores, the answer echoes it unchanged: `"duration": true` is answered true, read back as 1).
 # Services keep that answer (issue 20: indistinguishable), and the document says so.
-EchoedText = Annotated[
-    Any,
-    WithJsonSchema(
-        {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]}
-    ),
-]
+EchoedText = Annotated[Any, WithJsonSchema({"anyOf": _SCALAR_SCHEMA})]
 EchoedInt = EchoedText
 
 
-def validate_body(model: type[BaseModel], data: dict[str, Any]) -> None:
-    """Check `data` against `model`; a refused value becomes legacy's 400 `{"error": ...}`."""
+def validate_body(
+    model: type[BaseModel], data: dict[str, Any], *, read: Collection[str] | None = None
+) -> None:
+    """Check the fields of `data` the handler reads (`read`, default: all) against `model`.
+
+    A refused value becomes legacy's 400 `{"error": "Invalid value for <field>"}`.
+    """
+    if read is not None:
+        data = {key: value for key, value in data.items() if key in read}
     try:
         model.model_validate(data)
     except ValidationError as exc:

@@ -14,7 +14,9 @@ from fastapi import APIRouter, FastAPI
 
 from services import health, metrics
 from services._admission import AdmissionLimit
-from services._legacy_http import HeadAsGet
+from services._legacy_http import HeadAsGet, WerkzeugFirstValues
+from services._legacy_json import LegacyJSONResponse
+from services._legacy_session import LegacySessionRefresh
 from services.app_settings import router as app_settings
 from services.app_settings.cache import SettingsCache
 from services.artists import router as artists
@@ -28,6 +30,7 @@ from services.openapi import install_openapi
 from services.playlists import router as playlists
 from services.settings import Settings
 from services.system import admin_router as system_admin
+from services.system import admin_users_router as admin_users
 from services.system import health_router as system_health
 from services.videos import router as videos
 
@@ -43,6 +46,7 @@ ROUTERS: Sequence[APIRouter] = (
     enrichment.router,
     system_health.router,
     system_admin.router,
+    admin_users.router,
 )
 
 
@@ -78,13 +82,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         # Legacy (werkzeug) decides slash redirects itself; see services/_legacy_http.py.
         redirect_slashes=False,
+        # Every JSON answer in legacy's bytes, even from a handler that returns a plain dict.
+        default_response_class=LegacyJSONResponse,
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Inside every middleware that copies the scope: it reads what the handler left there.
+    app.add_middleware(LegacySessionRefresh)
     app.add_middleware(HeadAsGet)
     if settings.max_in_flight:
         app.add_middleware(AdmissionLimit, max_in_flight=settings.max_in_flight)
     install_auth(app, settings)
+    # Outermost: every layer below (auth, guard, handlers) reads werkzeug's first values.
+    app.add_middleware(WerkzeugFirstValues)
     mount_routers(app)
     install_openapi(app)
     return app

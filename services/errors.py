@@ -18,25 +18,27 @@ import uuid
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Match, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services import _legacy_routing
 from services._bounds import Unstorable
-from services._legacy_http import werkzeug_redirect
+from services._legacy_http import RAW_QUERY_KEY, werkzeug_redirect
+from services._legacy_json import LegacyJSONResponse
 
 logger = logging.getLogger("services.errors")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Route families that keep the legacy contract (their errors are `{"error": "<message>"}`).
 LEGACY_PREFIXES = ("/api/",)
+# Legacy's other blueprints: werkzeug's own HTML pages for routing misses (legacy re-raises them).
+LEGACY_HTML_PREFIXES = ("/auth/", "/admin/")
 # The legacy endpoints under /auth (the rest of /auth is new: structured errors).
 LEGACY_AUTH_PATHS = frozenset({"/auth/login", "/auth/logout", "/auth/check", "/auth/session"})
 
@@ -101,7 +103,7 @@ def request_id(request: Request) -> str:
 
 
 def _is_legacy_path(path: str) -> bool:
-    return path.startswith(LEGACY_PREFIXES)
+    return path.startswith(LEGACY_PREFIXES) or path == "/api"
 
 
 def is_legacy_route(path: str) -> bool:
@@ -109,9 +111,9 @@ def is_legacy_route(path: str) -> bool:
     return path.startswith(LEGACY_PREFIXES) or path in LEGACY_AUTH_PATHS
 
 
-def service_error_response(request: Request, status_code: int, code: str, message: str) -> JSONResponse:
+def service_error_response(request: Request, status_code: int, code: str, message: str) -> LegacyJSONResponse:
     rid = request_id(request)
-    return JSONResponse(
+    return LegacyJSONResponse(
         {"error": {"code": code, "message": message, "request_id": rid}},
         status_code=status_code,
         headers={REQUEST_ID_HEADER: rid},
@@ -125,62 +127,73 @@ async def _on_service_error(request: Request, exc: Exception) -> Response:
 
 async def _on_legacy_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LegacyError)
-    return JSONResponse(exc.body, status_code=exc.status_code)
+    return LegacyJSONResponse(exc.body, status_code=exc.status_code)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if _is_legacy_path(request.url.path):
         # Migrated handlers validate their own input to reproduce legacy messages; this is the net.
-        return JSONResponse({"error": "Invalid request"}, status_code=400)
+        return LegacyJSONResponse({"error": "Invalid request"}, status_code=400)
     details = "; ".join(
         f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', '')}" for err in exc.errors()
     )
     return service_error_response(request, 422, "validation_error", details or "invalid request")
 
 
-def _method_table(app: Any) -> list[tuple[Any, frozenset[str]]]:
-    table: list[tuple[Any, frozenset[str]]] | None = getattr(app.state, "method_table", None)
-    if table is None:
-        # iter_route_contexts flattens included routers (their full paths and methods).
-        table = [
-            (compile_path(context.path)[0], frozenset(context.methods or ()))
-            for context in iter_route_contexts(app.routes)
-            if context.path is not None
-        ]
-        app.state.method_table = table
-    return table
-
-
-def allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path (one route per method, so starlette's own
-    `Allow` names only the first route's). RFC 9110 15.5.6: a 405 carries it."""
-    path = request.url.path
-    methods = {m for regex, found in _method_table(request.app) if regex.match(path) for m in found}
-    methods.discard("HEAD")  # answered wherever GET is (services._legacy_http.HeadAsGet)
-    return ", ".join(sorted(methods))
-
-
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    if status in (404, 405):
+        legacy_answer = await _routing_miss(request, status)
+        if legacy_answer is not None:
+            return legacy_answer
     if _is_legacy_path(request.url.path):
-        if exc.status_code == 404:
-            redirect = slash_redirect(request)
-            if redirect is not None:
-                return redirect
-        # Legacy's HTTPException handler: {"error": exc.name}. Legacy drops the Allow header of
-        # a 405; services send it (differences.yaml: 405-carries-allow).
-        legacy = JSONResponse({"error": HTTPStatus(exc.status_code).phrase}, status_code=exc.status_code)
-        if exc.status_code == 405:
-            legacy.headers["Allow"] = allowed_methods(request)
-        return legacy
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    response = service_error_response(request, exc.status_code, code, str(exc.detail))
+        # Legacy's HTTPException handler: {"error": exc.name}. It drops werkzeug's Allow; services
+        # keep it on a 405 (RFC 9110 15.5.6; differences.yaml: method-not-allowed-carries-allow).
+        answer = LegacyJSONResponse({"error": HTTPStatus(status).phrase}, status_code=status)
+        if status == 405:
+            answer.headers["Allow"] = ", ".join(_legacy_routing.allowed_methods(request))
+        return answer
+    code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+    response = service_error_response(request, status, code, str(exc.detail))
     if exc.headers:
         response.headers.update(exc.headers)
-    if exc.status_code == 405:
-        response.headers["Allow"] = allowed_methods(request)
     return response
+
+
+async def _routing_miss(request: Request, status: int) -> Response | None:
+    """A path or method no route takes, answered in legacy's order (see services/_legacy_routing.py).
+
+    Legacy's login guard runs before werkzeug's routing result is raised, so under `/api/` an
+    anonymous caller meets the 401 first; then the 308 (merged slashes, missing trailing
+    slash), the automatic OPTIONS answer, and outside `/api` werkzeug's HTML error pages.
+    """
+    from services.guard import guard_answer  # the guard imports this module
+
+    path = request.url.path
+    if not (_is_legacy_path(path) or path.startswith(LEGACY_HTML_PREFIXES)):
+        return None  # a services-only path (/healthz, /metrics): the structured error
+    blocked = await guard_answer(request)
+    if blocked is not None:
+        return blocked
+    # A 405 means a rule took the path itself (werkzeug matches it before any redirect).
+    target = _legacy_routing.redirect_target(request) if status == 404 else None
+    if target is not None:
+        return _redirect_to(request, target)
+    methods = _legacy_routing.allowed_methods(request) if status == 405 else []
+    if request.method == "OPTIONS" and methods:
+        return _legacy_routing.options_answer(methods)
+    if path.startswith(LEGACY_HTML_PREFIXES):
+        return _legacy_routing.werkzeug_error_page(status, methods)
+    return None
+
+
+def _redirect_to(request: Request, path: str) -> Response:
+    host = request.headers.get("host", "localhost")
+    raw = request.scope.get(RAW_QUERY_KEY) or request.scope.get("query_string", b"")
+    query = f"?{raw.decode('latin-1')}" if raw else ""
+    return werkzeug_redirect(f"{request.url.scheme}://{host}{quote(path, safe='/:|%')}{query}")
 
 
 async def _on_unstorable(request: Request, exc: Exception) -> Response:
@@ -188,29 +201,14 @@ async def _on_unstorable(request: Request, exc: Exception) -> Response:
     message = exc.message if isinstance(exc, Unstorable) else "Invalid value: does not fit its column"
     logger.info("request.refused path=%s reason=%s", request.url.path, message)
     if is_legacy_route(request.url.path):
-        return JSONResponse({"error": message}, status_code=400)
+        return LegacyJSONResponse({"error": message}, status_code=400)
     return service_error_response(request, 400, "invalid_value", message)
-
-
-def slash_redirect(request: Request) -> Response | None:
-    """Werkzeug's strict-slashes 308 when `path + "/"` is a route for this method."""
-    path = request.url.path
-    if path.endswith("/"):
-        return None
-    scope = {**request.scope, "path": path + "/", "raw_path": (path + "/").encode()}
-    for route in request.app.router.routes:
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            host = request.headers.get("host", "localhost")
-            query = f"?{request.url.query}" if request.url.query else ""
-            return werkzeug_redirect(f"{request.url.scheme}://{host}{path}/{query}")
-    return None
 
 
 def _unexpected_response(request: Request) -> Response:
     if _is_legacy_path(request.url.path):
         # Legacy answers 500 {"error": str(e)}; we keep the shape, not the leaked internals.
-        return JSONResponse({"error": "Internal server error"}, status_code=500)
+        return LegacyJSONResponse({"error": "Internal server error"}, status_code=500)
     return service_error_response(request, 500, "internal_error", "Internal server error")
 
 

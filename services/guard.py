@@ -9,7 +9,9 @@ Every migrated router carries this dependency, so moving a route does not open i
 from __future__ import annotations
 
 from fastapi import Depends, Request
+from starlette.responses import Response
 
+from services._legacy_json import LegacyJSONResponse
 from services.app_settings.cache import SettingsCache
 from services.auth.current_user import AUTH_REQUIRED_BODY, get_optional_user
 from services.db import SessionDep
@@ -29,3 +31,16 @@ async def require_login_when_enabled(request: Request, session: SessionDep) -> N
 
 
 LEGACY_GUARD = Depends(require_login_when_enabled)
+
+
+async def guard_answer(request: Request) -> Response | None:
+    """The guard's 401 for a request no route took (legacy runs the guard before routing errors)."""
+    path = request.url.path
+    if not path.startswith("/api/") or path.startswith(EXEMPT_PREFIXES):
+        return None
+    async with request.app.state.sessionmaker() as session:
+        try:
+            await require_login_when_enabled(request, session)
+        except LegacyError as exc:
+            return LegacyJSONResponse(exc.body, status_code=exc.status_code)
+    return None

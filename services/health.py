@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services._legacy_json import LegacyJSONResponse
 
 logger = logging.getLogger("services.health")
 
@@ -22,12 +23,12 @@ class HealthRead(BaseModel):
 
 
 @router.get("/healthz", response_model=HealthRead, responses={503: {"model": HealthRead}})
-async def healthz(request: Request) -> JSONResponse:
+async def healthz(request: Request) -> LegacyJSONResponse:
     engine: AsyncEngine = request.app.state.engine
     try:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError) as exc:
         logger.warning("health.database_down error=%s", type(exc).__name__)
-        return JSONResponse({"status": "unhealthy", "database": "down"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        return LegacyJSONResponse({"status": "unhealthy", "database": "down"}, status_code=503)
+    return LegacyJSONResponse({"status": "ok", "database": "ok"})

@@ -94,6 +94,9 @@ def _route_row(row: dict[str, Any]) -> str:
     rid = _e(row["id"])
     mode = _mode(row)
     label = "pinned → legacy" if mode == "pinned" else describe(str(row["mode"]), row["percent"])
+    side = row.get("side") or {}
+    if side.get("why") == "breaker open":  # the decider skips the target: say so where the mode is
+        label += " → legacy (breaker open)"
     flip = row["next_flip"]
     flip_text = "–"
     if flip is not None:

@@ -36,6 +36,15 @@ class Pin:
         return asdict(self)
 
 
+def stale_pins(pins: Mapping[str, Pin], fingerprints: Mapping[str, str]) -> list[str]:
+    """Pins a table releases: their route is gone, or was changed since it was pinned."""
+    return [
+        route_id
+        for route_id, pin in pins.items()
+        if route_id not in fingerprints or (pin.fingerprint and fingerprints[route_id] != pin.fingerprint)
+    ]
+
+
 class PinStore(Protocol):
     async def load(self) -> dict[str, Pin]: ...
 
@@ -149,11 +158,7 @@ class Pins:
 
     async def reconcile(self, fingerprints: Mapping[str, str]) -> list[str]:
         """After a reload: release pins of routes that are gone or were changed."""
-        released = [
-            route_id
-            for route_id, pin in self._pins.items()
-            if route_id not in fingerprints or (pin.fingerprint and fingerprints[route_id] != pin.fingerprint)
-        ]
+        released = stale_pins(self._pins, fingerprints)
         for route_id in released:
             await self.release(route_id, why="route changed")
         return released

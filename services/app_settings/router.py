@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
 from services._legacy_http import iso, json_body, legacy_json
+from services._legacy_json import LegacyJSONResponse
 from services.app_settings.cache import SettingsCache
 from services.app_settings.repository import SettingRepository
 from services.app_settings.schemas import (
@@ -40,7 +40,7 @@ def _cache(request: Request) -> SettingsCache:
 
 
 @router.get("/", response_model=SettingsList)
-async def list_settings(session: SessionDep) -> JSONResponse:
+async def list_settings(session: SessionDep) -> LegacyJSONResponse:
     rows = await SettingRepository(session).list_all()
     settings = {
         row.key: {"value": row.value, "description": row.description, "updated_at": iso(row.updated_at)}
@@ -56,7 +56,7 @@ async def list_settings(session: SessionDep) -> JSONResponse:
     responses=error_responses(400),
     openapi_extra=json_body_doc(SettingsBulkUpdate),
 )
-async def update_bulk(request: Request, session: SessionDep) -> JSONResponse:
+async def update_bulk(request: Request, session: SessionDep) -> LegacyJSONResponse:
     data = await json_body(request) or {}
     values = data.get("settings")
     if not isinstance(values, dict) or not values:
@@ -68,7 +68,7 @@ async def update_bulk(request: Request, session: SessionDep) -> JSONResponse:
 
 
 @router.get("/{key}", response_model=SettingRead, responses=error_responses(404))
-async def get_setting(key: str, session: SessionDep) -> JSONResponse:
+async def get_setting(key: str, session: SessionDep) -> LegacyJSONResponse:
     row = await SettingRepository(session).get_by_key(key=key)
     if row is None:
         raise legacy_error(404, "Setting not found")
@@ -88,13 +88,14 @@ async def get_setting(key: str, session: SessionDep) -> JSONResponse:
     responses=error_responses(400),
     openapi_extra=json_body_doc(SettingUpdate),
 )
-async def update_setting(key: str, request: Request, session: SessionDep) -> JSONResponse:
+async def update_setting(key: str, request: Request, session: SessionDep) -> LegacyJSONResponse:
     data = await json_body(request) or {}
     if "value" not in data:
         raise legacy_error(400, "Value is required")
     description: Any = data.get("description")
-    if description is not None and not isinstance(description, str):
-        # Legacy stores whatever it gets here (or fails with a 500): we refuse, as a 400.
+    if isinstance(description, dict | list):
+        # Legacy stores any scalar here (the TEXT column keeps 5 as "5"); an object or a list
+        # cannot be bound, legacy's 500: refused as a 400 (differences.yaml).
         raise legacy_error(400, "Description must be a string")
     await SettingRepository(session).set_many(
         values={key: data["value"]}, descriptions={key: description} if description else {}
@@ -104,7 +105,7 @@ async def update_setting(key: str, request: Request, session: SessionDep) -> JSO
 
 
 @router.delete("/{key}", response_model=MessageRead, responses=error_responses(404))
-async def delete_setting(key: str, request: Request, session: SessionDep) -> JSONResponse:
+async def delete_setting(key: str, request: Request, session: SessionDep) -> LegacyJSONResponse:
     if not await SettingRepository(session).delete_key(key=key):
         raise legacy_error(404, "Setting not found")
     _cache(request).invalidate(key)

@@ -12,11 +12,11 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, or_
 
 from services._bounds import compare, row_id
 from services._legacy_http import arg_flag, arg_int, flag, iso, json_body, legacy_json
+from services._legacy_json import LegacyJSONResponse
 from services._validators import validate_body
 from services.artists.repository import ArtistRepository, video_count_column
 from services.artists.schemas import (
@@ -96,7 +96,7 @@ async def list_artists(
     has_imvdb_id: QueryText = None,
     min_videos: QueryText = None,
     max_videos: QueryText = None,
-) -> JSONResponse:
+) -> LegacyJSONResponse:
     started = time.monotonic()
     page_value = max(arg_int(request, "page", 1) or 0, 1)
     per_page_value = max(arg_int(request, "per_page", DEFAULT_PER_PAGE) or 0, 1)
@@ -157,7 +157,7 @@ async def list_artists(
     responses=error_responses(400, 409),
     openapi_extra=json_body_doc(ArtistCreate),
 )
-async def create_artist(request: Request, session: SessionDep) -> JSONResponse:
+async def create_artist(request: Request, session: SessionDep) -> LegacyJSONResponse:
     data = await json_body(request) or {}
     name = str(data.get("name") or "").strip()
     if not name:
@@ -166,7 +166,7 @@ async def create_artist(request: Request, session: SessionDep) -> JSONResponse:
     imvdb_id = str(data["imvdb_id"]) if data.get("imvdb_id") else None
     if await repo.name_taken(name=name) or (imvdb_id and await repo.imvdb_id_taken(imvdb_id=imvdb_id)):
         raise legacy_error(409, "Artist already exists")
-    validate_body(ArtistFields, data)
+    validate_body(ArtistFields, data, read=("folder_path",))  # the only one of them create copies
     artist = await repo.create(
         name=name,
         imvdb_id=imvdb_id,
@@ -187,7 +187,7 @@ async def _artist_or_404(session: SessionDep, artist_id: int) -> Artist:
 
 
 @router.get("/{artist_id:int}", response_model=ArtistRead, responses=error_responses(404))
-async def get_artist(artist_id: int, session: SessionDep) -> JSONResponse:
+async def get_artist(artist_id: int, session: SessionDep) -> LegacyJSONResponse:
     artist = await _artist_or_404(session, artist_id)
     return legacy_json(await detail(ArtistRepository(session), artist))
 
@@ -221,7 +221,7 @@ async def _apply(repo: ArtistRepository, artist: Artist, data: dict[str, Any]) -
     responses=error_responses(400, 404, 409),
     openapi_extra=json_body_doc(ArtistUpdate),
 )
-async def update_artist(artist_id: int, request: Request, session: SessionDep) -> JSONResponse:
+async def update_artist(artist_id: int, request: Request, session: SessionDep) -> LegacyJSONResponse:
     artist = await _artist_or_404(session, artist_id)
     data = await json_body(request)
     if data is None:
@@ -240,7 +240,7 @@ async def update_artist(artist_id: int, request: Request, session: SessionDep) -
     responses=error_responses(400, 404),
     openapi_extra=json_body_doc(ArtistSettingsUpdate),
 )
-async def update_artist_settings(artist_id: int, request: Request, session: SessionDep) -> JSONResponse:
+async def update_artist_settings(artist_id: int, request: Request, session: SessionDep) -> LegacyJSONResponse:
     artist = await _artist_or_404(session, artist_id)
     data = await json_body(request)
     if data is None:
@@ -267,7 +267,7 @@ async def update_artist_settings(artist_id: int, request: Request, session: Sess
 @router.delete("/{artist_id:int}", response_model=ArtistDeleted, responses=error_responses(404, 409))
 async def delete_artist(
     artist_id: int, request: Request, session: SessionDep, force: QueryText = None
-) -> JSONResponse:
+) -> LegacyJSONResponse:
     artist = await _artist_or_404(session, artist_id)
     repo = ArtistRepository(session)
     video_ids, download_count = await repo.dependents(artist_id=artist.id)

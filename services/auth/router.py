@@ -25,13 +25,15 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from werkzeug.http import dump_cookie
 
 from services._bounds import StorableIntPath, check_value
 from services._legacy_http import json_body
+
+# Legacy's JSON bytes (sorted keys, ASCII escapes, trailing newline) under the familiar name.
+from services._legacy_json import LegacyJSONResponse as JSONResponse
 from services.auth import audit
 from services.auth._forms import parse_form
 from services.auth.access import AUTHENTICATED, PUBLIC, access_rule, require_role

@@ -16,11 +16,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services._bounds import row_id
 from services._legacy_http import flag, json_body
+from services._legacy_json import LegacyJSONResponse
 from services.db import SessionDep
 from services.enrichment.service import ArtistNotFound, Enricher
 from services.errors import legacy_error
@@ -55,7 +56,7 @@ async def release(session: AsyncSession) -> None:
 
 
 @router.post("/metadata-enrichment/enrich/{artist_id:int}")
-async def enrich_artist(request: Request, artist_id: int, session: SessionDep) -> JSONResponse:
+async def enrich_artist(request: Request, artist_id: int, session: SessionDep) -> LegacyJSONResponse:
     await release(session)
     force = request.query_params.get("force", "").lower() in _TRUE
     body = await json_body(request)
@@ -65,11 +66,11 @@ async def enrich_artist(request: Request, artist_id: int, session: SessionDep) -
         result = await enricher(request).enrich_artist(artist_id, force_refresh=force)
     except ArtistNotFound:
         raise legacy_error(404, "Artist not found") from None
-    return JSONResponse(result.to_dict())
+    return LegacyJSONResponse(result.to_dict())
 
 
 @router.post("/videos/{video_id:int}/refresh-metadata")
-async def refresh_metadata(request: Request, video_id: int, session: SessionDep) -> JSONResponse:
+async def refresh_metadata(request: Request, video_id: int, session: SessionDep) -> LegacyJSONResponse:
     await release(session)
     refreshed = await enricher(request).refresh_video(video_id)
     if refreshed is None:
@@ -83,7 +84,7 @@ async def refresh_metadata(request: Request, video_id: int, session: SessionDep)
         if result.sources_used
         else "No metadata found for this video"
     )
-    return JSONResponse({**data, "video_id": video["id"], "message": message, "video": video})
+    return LegacyJSONResponse({**data, "video_id": video["id"], "message": message, "video": video})
 
 
 def _artist_ids(body: dict[str, Any] | None) -> list[int]:

@@ -12,10 +12,10 @@ import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 
 from services._bounds import row_id
 from services._legacy_http import arg_int, flag, iso, json_body, legacy_json
+from services._legacy_json import LegacyJSONResponse
 from services._validators import validate_body
 from services.auth.current_user import SessionUserDep
 from services.db import SessionDep
@@ -110,7 +110,7 @@ async def list_playlists(
     user: SessionUserDep,
     page: QueryText = None,
     per_page: QueryText = None,
-) -> JSONResponse:
+) -> LegacyJSONResponse:
     page_value = max(arg_int(request, "page", 1) or 0, 1)
     per_page_value = min(max(arg_int(request, "per_page", DEFAULT_PER_PAGE) or 0, 1), MAX_PER_PAGE)
     repo = PlaylistRepository(session)
@@ -141,7 +141,7 @@ async def get_playlist(
     session: SessionDep,
     user: SessionUserDep,
     include_entries: QueryText = None,
-) -> JSONResponse:
+) -> LegacyJSONResponse:
     playlist = await _load(session, playlist_id, user, modify=False)
     repo = PlaylistRepository(session)
     data = playlist_dict(playlist, await repo.owner_name(user_id=playlist.user_id))
@@ -158,7 +158,7 @@ async def get_playlist(
     responses=error_responses(400, 401),
     openapi_extra=json_body_doc(PlaylistCreate),
 )
-async def create_playlist(request: Request, session: SessionDep, user: SessionUserDep) -> JSONResponse:
+async def create_playlist(request: Request, session: SessionDep, user: SessionUserDep) -> LegacyJSONResponse:
     data = await json_body(request) or {}
     name = str(data.get("name") or "").strip()
     if not name:
@@ -166,7 +166,7 @@ async def create_playlist(request: Request, session: SessionDep, user: SessionUs
     repo = PlaylistRepository(session)
     if await repo.name_taken(user_id=user.id, name=name):
         raise legacy_error(400, "A playlist with this name already exists")
-    validate_body(PlaylistFields, data)
+    validate_body(PlaylistFields, data, read=("description",))  # create ignores thumbnail_url
     playlist = await repo.create(
         name=name,
         description=data.get("description"),
@@ -185,7 +185,7 @@ async def create_playlist(request: Request, session: SessionDep, user: SessionUs
 )
 async def update_playlist(
     playlist_id: int, request: Request, session: SessionDep, user: SessionUserDep
-) -> JSONResponse:
+) -> LegacyJSONResponse:
     playlist = await _load(session, playlist_id, user, modify=True)
     data = await json_body(request)
     if data is None:
@@ -212,7 +212,7 @@ async def update_playlist(
 
 
 @router.delete("/{playlist_id:int}", response_model=PlaylistDeleted, responses=_ALL_ERRORS)
-async def delete_playlist(playlist_id: int, session: SessionDep, user: SessionUserDep) -> JSONResponse:
+async def delete_playlist(playlist_id: int, session: SessionDep, user: SessionUserDep) -> LegacyJSONResponse:
     playlist = await _load(session, playlist_id, user, modify=True)
     name = playlist.name
     await PlaylistRepository(session).delete_with_entries(playlist)
@@ -227,7 +227,7 @@ async def delete_playlist(playlist_id: int, session: SessionDep, user: SessionUs
 )
 async def add_videos(
     playlist_id: int, request: Request, session: SessionDep, user: SessionUserDep
-) -> JSONResponse:
+) -> LegacyJSONResponse:
     playlist = await _load(session, playlist_id, user, modify=True)
     data = await json_body(request) or {}
     video_ids = data.get("video_ids")
@@ -271,7 +271,7 @@ async def add_videos(
 )
 async def remove_video(
     playlist_id: int, entry_id: int, session: SessionDep, user: SessionUserDep
-) -> JSONResponse:
+) -> LegacyJSONResponse:
     playlist = await _load(session, playlist_id, user, modify=True)
     repo = PlaylistRepository(session)
     entry = (
@@ -303,7 +303,7 @@ async def remove_video(
 )
 async def reorder_videos(
     playlist_id: int, request: Request, session: SessionDep, user: SessionUserDep
-) -> JSONResponse:
+) -> LegacyJSONResponse:
     playlist = await _load(session, playlist_id, user, modify=True)
     data = await json_body(request) or {}
     orders = data.get("entry_orders")
@@ -317,12 +317,14 @@ async def reorder_videos(
             or not isinstance(item.get("position"), int)
         ):
             raise legacy_error(400, "Each entry order needs an integer id and position")
-        if abs(item["position"]) >= 2**31:
-            raise legacy_error(400, "Each entry order needs an integer id and position")
         wanted[item["id"]] = item["position"]
     # An id past 64 bits names no entry: not updated, as legacy does on MariaDB.
     entry_ids = [entry_id for entry_id in wanted if row_id(entry_id) is not None]
     entries = await PlaylistRepository(session).entries_by_id(playlist_id=playlist.id, entry_ids=entry_ids)
+    # Legacy binds a position only for an entry that exists: past 64 bits that is its 500, and
+    # for an unknown entry id any position is accepted (and ignored).
+    if any(not -(2**63) <= wanted[entry.id] < 2**63 for entry in entries):
+        raise legacy_error(400, "Each entry order needs an integer id and position")
     for entry in entries:
         entry.position = wanted[entry.id]
     playlist.updated_at = utcnow()

@@ -16,8 +16,8 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
 
+from services._legacy_json import LegacyJSONResponse
 from services.app_settings.cache import SettingsCache
 from services.auth import audit
 from services.auth.access import INSUFFICIENT_BODY, access_rule
@@ -78,7 +78,7 @@ async def restart_command(request: Request, session: SessionDep) -> tuple[list[s
 
 
 @router.get("/status/service")
-async def service_status(request: Request, session: SessionDep) -> JSONResponse:
+async def service_status(request: Request, session: SessionDep) -> LegacyJSONResponse:
     settings: Settings = request.app.state.settings
     systemd, (argv, _reason), script = await asyncio.gather(
         probes.systemd_state(command_runner(request), settings.service_unit),
@@ -99,7 +99,7 @@ async def service_status(request: Request, session: SessionDep) -> JSONResponse:
     }
     if service_type == "systemd" or systemd.get("available"):
         body["service_details"] = systemd
-    return JSONResponse(body)
+    return LegacyJSONResponse(body)
 
 
 def tail(path: Path, lines: int, block: int = TAIL_BLOCK) -> list[str]:
@@ -116,14 +116,14 @@ def tail(path: Path, lines: int, block: int = TAIL_BLOCK) -> list[str]:
 
 
 @router.get("/logs/recent")
-async def recent_logs(request: Request) -> JSONResponse:
+async def recent_logs(request: Request) -> LegacyJSONResponse:
     settings: Settings = request.app.state.settings
     path = repo_path(settings.log_file)
     try:
         entries = await asyncio.to_thread(tail, path, RECENT_LINES)  # file I/O off the event loop
     except FileNotFoundError:
-        return JSONResponse({"error": "Log file not found", "log_file": str(path)}, status_code=404)
-    return JSONResponse({"log_entries": entries, "log_file": str(path), "entry_count": len(entries)})
+        return LegacyJSONResponse({"error": "Log file not found", "log_file": str(path)}, status_code=404)
+    return LegacyJSONResponse({"log_entries": entries, "log_file": str(path), "entry_count": len(entries)})
 
 
 async def _restart_later(runner: CommandRunner, argv: list[str], delay: float, user: str) -> None:
@@ -142,7 +142,7 @@ async def _restart_later(runner: CommandRunner, argv: list[str], delay: float, u
 @router.post("/restart")
 async def restart(
     request: Request, session: SessionDep, principal: Principal = ADMIN_REQUIRED
-) -> JSONResponse:
+) -> LegacyJSONResponse:
     argv, reason = await restart_command(request, session)
     user, ip = principal.user, request.client.host if request.client else None
     if argv is None:
@@ -150,7 +150,7 @@ async def restart(
         await audit.record(
             session, "admin_restart_refused", user_id=user.id, username=user.username, ip=ip, reason=reason
         )
-        return JSONResponse({"success": False, "error": reason}, status_code=400)
+        return LegacyJSONResponse({"success": False, "error": reason}, status_code=400)
     settings: Settings = request.app.state.settings
     log.info("admin.restart_requested", user=principal.user.username, argv=argv)
     await audit.record(  # the audit trail: a row, next to the auth events
@@ -164,6 +164,6 @@ async def restart(
         background = request.app.state.restart_tasks = set()
     background.add(task)  # keep a reference until it is done
     task.add_done_callback(background.discard)
-    return JSONResponse(
+    return LegacyJSONResponse(
         {"success": True, "message": "Application restart initiated", "estimated_downtime": "10-30 seconds"}
     )

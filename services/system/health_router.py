@@ -10,11 +10,11 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services._legacy_json import LegacyJSONResponse
 from services.auth.access import PUBLIC
 from services.db import SessionDep
 from services.enrichment.service import Enricher
@@ -43,15 +43,15 @@ async def _database_error(request: Request) -> str | None:
 
 @router.get("")
 @router.get("/")
-async def health(request: Request) -> JSONResponse:
+async def health(request: Request) -> LegacyJSONResponse:
     error = await _database_error(request)
     if error is not None:
-        return JSONResponse({"status": "unhealthy", "error": error}, status_code=503)
-    return JSONResponse({"status": "healthy", "service": "mvidarr"})
+        return LegacyJSONResponse({"status": "unhealthy", "error": error}, status_code=503)
+    return LegacyJSONResponse({"status": "healthy", "service": "mvidarr"})
 
 
 @router.get("/status")
-async def status(request: Request) -> JSONResponse:
+async def status(request: Request) -> LegacyJSONResponse:
     error = await _database_error(request)
     healthy = error is None
     body: dict[str, Any] = {
@@ -61,26 +61,26 @@ async def status(request: Request) -> JSONResponse:
     }
     if error is not None:
         body["error"] = error
-    return JSONResponse(body, status_code=200 if healthy else 503)
+    return LegacyJSONResponse(body, status_code=200 if healthy else 503)
 
 
 @router.get("/database")
-async def database(request: Request) -> JSONResponse:
+async def database(request: Request) -> LegacyJSONResponse:
     error = await _database_error(request)
     if error is not None:
-        return JSONResponse(
+        return LegacyJSONResponse(
             {"status": "unhealthy", "message": f"Database connection failed: {error}"}, status_code=503
         )
-    return JSONResponse({"status": "healthy", "message": "Database connection successful"})
+    return LegacyJSONResponse({"status": "healthy", "message": "Database connection successful"})
 
 
 @router.get("/imvdb")
-async def imvdb(request: Request, session: SessionDep) -> JSONResponse:
+async def imvdb(request: Request, session: SessionDep) -> LegacyJSONResponse:
     state = request.app.state
     keys = await Enricher(state.sessionmaker, state.settings_cache, state.providers).keys(session)
     await session.commit()  # no connection held while IMVDb answers
     result = await state.providers.imvdb(keys).test_connection()
-    return JSONResponse(result, status_code=200 if result["status"] == "success" else 503)
+    return LegacyJSONResponse(result, status_code=200 if result["status"] == "success" else 503)
 
 
 def _read_version_file(raw: str) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def _read_version_file(raw: str) -> dict[str, Any]:
 
 
 @router.get("/version")
-async def version(request: Request) -> JSONResponse:
+async def version(request: Request) -> LegacyJSONResponse:
     settings: Settings = request.app.state.settings
     runner = command_runner(request)
     fallback, commit, branch = await asyncio.gather(
@@ -100,7 +100,7 @@ async def version(request: Request) -> JSONResponse:
         runner.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT),
         runner.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=ROOT),
     )
-    return JSONResponse(
+    return LegacyJSONResponse(
         {
             "version": fallback.get("version", "unknown"),
             "git_commit": commit.stdout.strip() if commit.ok else fallback.get("git_commit", "unknown"),
@@ -110,7 +110,7 @@ async def version(request: Request) -> JSONResponse:
 
 
 @router.get("/system")
-async def system(request: Request) -> JSONResponse:
+async def system(request: Request) -> LegacyJSONResponse:
     settings: Settings = request.app.state.settings
     runner = command_runner(request)
     disk, memory, load, processes, service = await asyncio.gather(
@@ -133,4 +133,4 @@ async def system(request: Request) -> JSONResponse:
     if problems:
         body["status"] = "degraded"
         body["unavailable"] = problems
-    return JSONResponse(body)
+    return LegacyJSONResponse(body)

@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, String, cast, func, or_, select
 
 from services._bounds import compare, row_id, window
 from services._legacy_http import arg_flag, arg_int, iso, json_body, legacy_json
+from services._legacy_json import LegacyJSONResponse
 from services._validators import validate_body
 from services.auth.current_user import get_optional_user
 from services.db import SessionDep
@@ -121,7 +121,7 @@ async def list_videos(
     order: QueryText = "asc",
     limit: QueryText = None,
     offset: QueryText = None,
-) -> JSONResponse:
+) -> LegacyJSONResponse:
     limit_value = arg_int(request, "limit")
     offset_value = arg_int(request, "offset", 0) or 0
     limit_sql, offset_sql = window(limit=limit_value, offset=max(offset_value, 0))
@@ -182,7 +182,7 @@ async def search_videos(
     order: QueryText = None,
     limit: QueryText = None,
     offset: QueryText = None,
-) -> JSONResponse:
+) -> LegacyJSONResponse:
     args = request.query_params
     q_text = (args.get("q") or "").strip()
     artist_text = _text(request, "artist_name", "artist")
@@ -291,7 +291,7 @@ async def search_videos(
     responses=error_responses(400, 404, 409),
     openapi_extra=json_body_doc(VideoCreate),
 )
-async def create_video(request: Request, session: SessionDep) -> JSONResponse:
+async def create_video(request: Request, session: SessionDep) -> LegacyJSONResponse:
     data = await json_body(request)
     if data is None:
         raise legacy_error(400, "No data provided")
@@ -341,7 +341,7 @@ async def _video_or_404(session: SessionDep, video_id: int) -> Video:
 
 
 @router.get("/{video_id:int}", response_model=VideoDetailRead, responses=error_responses(404))
-async def get_video(video_id: int, session: SessionDep) -> JSONResponse:
+async def get_video(video_id: int, session: SessionDep) -> LegacyJSONResponse:
     stmt = VideoRepository(session).rows(genres=True).where(Video.id == video_id)
     row = (await session.execute(stmt)).first() if row_id(video_id) is not None else None
     if row is None:
@@ -355,7 +355,7 @@ async def get_video(video_id: int, session: SessionDep) -> JSONResponse:
     responses=error_responses(400, 404, 409),
     openapi_extra=json_body_doc(VideoUpdate),
 )
-async def update_video(video_id: int, request: Request, session: SessionDep) -> JSONResponse:
+async def update_video(video_id: int, request: Request, session: SessionDep) -> LegacyJSONResponse:
     video = await _video_or_404(session, video_id)
     data = await json_body(request)
     if data is None:
@@ -401,7 +401,7 @@ async def update_video(video_id: int, request: Request, session: SessionDep) -> 
     responses=error_responses(400, 404),
     openapi_extra=json_body_doc(VideoStatusUpdate),
 )
-async def update_video_status(video_id: int, request: Request, session: SessionDep) -> JSONResponse:
+async def update_video_status(video_id: int, request: Request, session: SessionDep) -> LegacyJSONResponse:
     video = await _video_or_404(session, video_id)
     data = await json_body(request) or {}
     raw = data.get("status")
@@ -430,7 +430,7 @@ async def update_video_status(video_id: int, request: Request, session: SessionD
     responses=error_responses(404),
     openapi_extra=json_body_doc(VideoDelete, required=False),
 )
-async def delete_video(video_id: int, request: Request, session: SessionDep) -> JSONResponse:
+async def delete_video(video_id: int, request: Request, session: SessionDep) -> LegacyJSONResponse:
     video = await _video_or_404(session, video_id)
     data = await json_body(request) or {}
     repo = VideoRepository(session)

@@ -6,6 +6,9 @@ both leaves both in the same state and every later answer must match). `Pair.che
 one request to both and compares status, content type and body (JSON parsed, text exact
 after replacing each server's own origin).
 
+`check()` then compares the body BYTES (after the normalisation below: `tests/contract/differential.py`)
+and every header a client reads, allowing only what differences.yaml allows.
+
 Allowed differences (each with its reason), applied by `_normalize`:
 - `query_time` (artists list): a timing measurement, different on every request.
 - datetimes written during the test (created_at, updated_at, added_at, ... later than the
@@ -36,6 +39,8 @@ from legacy_flask.seed import seed
 from services.app import create_app as create_services_app
 from services.migrate import upgrade
 from services.settings import Settings
+from tests.contract.differential import _normalise_body, visible_headers
+from tests.contract.registry import Exchange, Reply, load
 from tests.support.databases import async_url
 from tests.support.servers import uvicorn_thread, wsgi_thread
 
@@ -44,6 +49,7 @@ WRITTEN_AFTER = datetime(2026, 1, 1)  # the seed's timestamps are all in 2025
 SESSION_EXPIRES = datetime(2099, 1, 1)
 VOLATILE_KEYS = frozenset({"query_time"})
 USERS = {"admin": 1, "manager": 2, "user": 3, "readonly": 4}
+REGISTRY = load()
 
 
 def prepare_database(sync_url: str) -> None:
@@ -101,6 +107,8 @@ class Answer:
     content_type: str
     body: Any
     headers: httpx.Headers
+    raw: bytes = b""
+    visible_headers: list[tuple[str, str]] = field(default_factory=list)
 
     def json(self) -> Any:
         return self.body
@@ -112,7 +120,14 @@ def _answer(response: httpx.Response, origin: str) -> Answer:
         body: Any = response.json()
     else:
         body = response.text.replace(origin, "ORIGIN")
-    return Answer(response.status_code, content_type, body, response.headers)
+    return Answer(
+        response.status_code,
+        content_type,
+        body,
+        response.headers,
+        _normalise_body(response.content, origin, response.request.url.path),
+        visible_headers(response, origin),
+    )
 
 
 @dataclass
@@ -159,6 +174,15 @@ class Pair:
             old_body[unordered] = sorted(old_body[unordered], key=_canonical)
             new_body[unordered] = sorted(new_body[unordered], key=_canonical)
         assert old_body == new_body, f"{where}:\nlegacy   {old_body!r}\nservices {new_body!r}"
+        if not unordered:  # bytes: key order, escaping, float format, trailing newline
+            assert old.raw == new.raw, (
+                f"{where}: bytes differ\nlegacy   {old.raw!r:.600}\nservices {new.raw!r:.600}"
+            )
+        exchange = Exchange(method, path)
+        allowed = REGISTRY.allowed(exchange, Reply(old.status, list(old.headers.multi_items()), old.raw))
+        old_h = [h for h in old.visible_headers if f"headers.{h[0]}" not in allowed]
+        new_h = [h for h in new.visible_headers if f"headers.{h[0]}" not in allowed]
+        assert old_h == new_h, f"{where}: headers differ\nlegacy   {old_h}\nservices {new_h}"
         if expect is not None:
             assert new.status == expect, f"{where}: both answered {new.status}, expected {expect}"
         return new
@@ -167,7 +191,14 @@ class Pair:
 def session_cookie(legacy_app: Any, user: str) -> str:
     """The `mvidarr_session` cookie legacy's /auth/login would set for this seeded user."""
     serializer = legacy_app.session_interface.get_signing_serializer(legacy_app)
-    data = {"user_id": USERS[user], "username": user, "role": "x", "session_token": f"token-{user}"}
+    # Permanent, as legacy's /auth/login makes it: both sides then re-send it on every answer.
+    data = {
+        "_permanent": True,
+        "user_id": USERS[user],
+        "username": user,
+        "role": "x",
+        "session_token": f"token-{user}",
+    }
     value = serializer.dumps(data)
     return value if isinstance(value, str) else value.decode()
 

@@ -88,7 +88,9 @@ def test_plan_and_explain_ask_the_serving_decider_which_routes_a_pin_holds(
         "fingerprint": "",
         "by": "operator",
     }
-    (state / "pins.json").write_text(json.dumps({"pins": [pin]}))
+    # a pin taken before its route changed is released when the gateway loads the table: not held
+    stale = {"route_id": "videos-list", "reason": "old", "at": 1.0, "fingerprint": "changed", "by": "guard"}
+    (state / "pins.json").write_text(json.dumps({"pins": [pin, stale]}))
     out = io.StringIO()
     args = _parse("plan", str(table), "--state-dir", str(state))
     assert cutover_cli.cmd_plan(args, str(table), out) == 0

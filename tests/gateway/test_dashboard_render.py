@@ -98,3 +98,14 @@ def test_board_renders_every_section_and_escapes_operator_text() -> None:
 def test_page_is_a_static_shell_that_asks_for_the_token_once() -> None:
     assert "sessionStorage" in PAGE and "/_gateway/api/cutover/board" in PAGE
     assert 'id="token-form"' in PAGE
+
+
+def test_a_route_whose_target_breaker_is_open_says_legacy_answers() -> None:
+    state = _state()
+    row = state["routes"][0]
+    row.update(pinned=None, mode="live", percent=None)
+    row["side"] = {"side": "legacy", "upstream": "legacy", "why": "breaker open"}
+    assert "live → legacy (breaker open)" in render_board(state)
+    row["side"] = {"side": "target", "upstream": "services", "why": ""}
+    assert "breaker open" not in render_board(state)
+

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.gateway.proxy_support import gateway_server, table_yaml, upstream_server
 from tests.support.servers import RunningServer, free_port
@@ -110,21 +111,26 @@ class ClosingUpstream:
             return
 
 
-def _through_closing_upstream(tmp_path: Path, second: str) -> tuple[ClosingUpstream, httpx.Response]:
+def _through_closing_upstream(
+    tmp_path: Path, second: str, upstream_client: str = "native"
+) -> tuple[ClosingUpstream, httpx.Response]:
     upstream = ClosingUpstream()
-    with raw_upstream(upstream) as port:  # noqa: SIM117
-        with gateway_server(tmp_path, table_yaml({"legacy": f"{{url: 'http://127.0.0.1:{port}'}}"})) as (
-            gateway,
-            _,
+    with raw_upstream(upstream) as port:
+        text = table_yaml({"legacy": f"{{url: 'http://127.0.0.1:{port}'}}"})
+        with (
+            gateway_server(tmp_path, text, upstream_client=upstream_client) as (gateway, _),
+            httpx.Client(base_url=gateway.url, timeout=10) as client,
         ):
-            with httpx.Client(base_url=gateway.url, timeout=10) as client:
-                assert client.get("/warm").status_code == 200  # leaves one idle pooled connection
-                response = client.request(second, "/api/metadata-enrichment/enrich/1")
+            assert client.get("/warm").status_code == 200  # leaves one idle pooled connection
+            response = client.request(second, "/api/metadata-enrichment/enrich/1")
     return upstream, response
 
 
-def test_body_less_post_on_a_closed_kept_alive_connection_is_not_sent_twice(tmp_path: Path) -> None:
-    upstream, response = _through_closing_upstream(tmp_path, "POST")
+@pytest.mark.parametrize("client", ["native", "aiohttp"])
+def test_body_less_post_on_a_closed_kept_alive_connection_is_not_sent_twice(
+    tmp_path: Path, client: str
+) -> None:
+    upstream, response = _through_closing_upstream(tmp_path, "POST", client)
     posts = [line for line in upstream.seen if line.startswith(b"POST ")]
     assert posts == [b"POST /api/metadata-enrichment/enrich/1 HTTP/1.1"]  # once, never resent
     assert response.status_code == 502

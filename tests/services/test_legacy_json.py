@@ -1,19 +1,82 @@
-"""The services' JSON answers: orjson, with the stdlib for what orjson refuses."""
+"""The services' JSON answers: legacy's (Flask's) exact bytes, orjson where it writes the same."""
 
 from __future__ import annotations
 
+import dataclasses
+import decimal
 import json
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import pytest
+from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services._legacy_http import legacy_json
+from services._legacy_json import encode
+
+_FLASK = Flask(__name__)
 
 
-def test_legacy_json_is_compact_utf8_in_key_order() -> None:
+def flask_bytes(value: Any) -> bytes:
+    """What legacy's `jsonify(value)` sends."""
+    with _FLASK.app_context():
+        return _FLASK.json.response(value).get_data()
+
+
+class Color(StrEnum):
+    RED = "RED"
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: float
+
+
+def test_legacy_json_is_sorted_ascii_compact_with_a_newline() -> None:
     response = legacy_json({"b": "Björk", "a": [1, 2.5, None, True]}, 201)
     assert response.status_code == 201
     assert response.headers["content-type"] == "application/json"
-    assert response.body == '{"b":"Björk","a":[1,2.5,null,true]}'.encode()
+    assert response.body == b'{"a":[1,2.5,null,true],"b":"Bj\\u00f6rk"}\n'
+    assert response.headers["content-length"] == str(len(response.body))
 
 
-def test_integers_past_64_bits_and_integer_keys_still_encode() -> None:
-    body = {"big": 2**70, "nested": {1: "one"}}
-    assert json.loads(legacy_json(body).body) == {"big": 2**70, "nested": {"1": "one"}}
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"big": 2**70, "nested": {"1": "one"}},
+        {"f": [1e-05, 0.00002, 1e16, 3.0, -0.0, 123456.789, 1.5e300]},
+        {"s": 'é\u007f\u001f\u2028\U0001f3b5 "quoted" \\ /', "t": "true.false"},
+        {"when": datetime(2025, 1, 2, 3, 4, 5), "day": date(2025, 1, 2)},
+        {"d": decimal.Decimal("1.10"), "u": uuid.UUID(int=5), "p": Point(1, 0.5)},
+        {"enum": Color.RED, "bool": True, "none": None, "e": "1e5", "z": {"b": 1, "a": 2}},
+        [{"a": "x.y"}, "2.5", 2],
+        {},
+    ],
+)
+def test_bytes_are_flasks(value: Any) -> None:
+    assert encode(value) == flask_bytes(value)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values)
+def test_any_json_value_encodes_as_flask_does(value: Any) -> None:
+    assert encode(value) == flask_bytes(value)
+    assert json.loads(encode(value)) == value

@@ -1,0 +1,84 @@
+"""The differential fuzzer: hypothesis-generated requests to legacy and services, twin databases.
+
+Bounded here (`make test`); `make contract-fuzz` runs it long and prints every difference,
+minimised. Every difference not allowed by differences.yaml fails the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.contract.conftest import _backend
+from tests.contract.differential import Probe
+from tests.contract.fuzz import FuzzBench, examples, fuzz_bench
+from tests.contract.fuzz_requests import probes
+from tests.support.databases import fresh_database
+
+BOUNDED_EXAMPLES = 250  # per backend, about half a minute each; `make contract-fuzz` runs thousands
+# Differences whose fix is in progress elsewhere, not deliberate (those are differences.yaml's):
+# issue 14 class 3, stray credentials beside a session cookie, belongs to the one credential
+# resolver of issue 15. They are printed and counted, never hidden; remove the entry when the
+# fix lands (test_known_open_work_still_differs then fails to say so).
+KNOWN_OPEN = "issue 14 class 3: stray Authorization / X-API-Key beside the session cookie"
+
+
+def _known_open(probe: Probe) -> bool:
+    return any(name.lower() in ("authorization", "x-api-key") for name, _ in probe.headers)
+
+
+@pytest.fixture
+def bench(database_url: str, tmp_path: Path) -> Iterator[FuzzBench]:
+    twin_dir = tmp_path / "twin"
+    twin_dir.mkdir()
+    with (
+        fresh_database(_backend(database_url), twin_dir) as twin_url,
+        fuzz_bench(database_url, twin_url) as b,
+    ):
+        yield b
+
+
+@pytest.mark.timeout(900)
+def test_services_answer_as_legacy_under_generated_requests(bench: FuzzBench) -> None:
+    assert len(bench.endpoints) >= 30, [f"{e.method} {e.rule}" for e in bench.endpoints]
+
+    @settings(
+        max_examples=examples(BOUNDED_EXAMPLES),
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[settings.default.phases[2]],  # generate only: the databases evolve, so no shrinking replay
+    )
+    @given(st.data())
+    def one_request(data: st.DataObject) -> None:
+        bench.run(data.draw(probes(bench.endpoints, bench.cookies)))
+
+    one_request()
+    tally = bench.differ.tally
+    print(f"\ndifferential fuzzer: {tally.summary()}")
+    open_now = [d for d in bench.minimised if _known_open(d.probe)]
+    found = [d for d in bench.minimised if not _known_open(d.probe)]
+    print(f"differential fuzzer: {len(open_now)} differences from known open work ({KNOWN_OPEN})")
+    for difference in found + open_now:
+        print(difference.render())
+    assert tally.compared >= examples(BOUNDED_EXAMPLES)
+    assert not found, "\n".join(d.render() for d in found[:20])
+
+
+def test_known_open_work_still_differs(bench: FuzzBench) -> None:
+    """When this fails, the stray-credential fix has landed: delete KNOWN_OPEN and `_known_open`."""
+    probe = Probe(
+        "GET",
+        "/auth/check",
+        headers=(("Authorization", "Bearer x"),),
+        cookies=(("mvidarr_session", bench.cookies["admin"]),),
+    )
+    difference = bench.differ.compare(probe)
+    assert difference is not None and "body" in difference.parts, (
+        f"{KNOWN_OPEN} is fixed: remove it from test_fuzz.py"
+    )
