@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 from starlette.background import BackgroundTask
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 from werkzeug.http import http_date
 
 MEDIA_TYPE = "application/json"
@@ -78,8 +78,12 @@ def encode(content: Any) -> bytes:
     return _STDLIB.encode(content).encode("ascii") + b"\n"
 
 
-class LegacyJSONResponse(Response):
-    """A JSON answer with legacy's bytes; Content-Length follows from them."""
+class LegacyJSONResponse(JSONResponse):
+    """A JSON answer with legacy's bytes; Content-Length follows from them.
+
+    A JSONResponse (only `render` differs) so that FastAPI documents each route's response
+    model; for any other Response class it documents the body as a plain string.
+    """
 
     media_type = MEDIA_TYPE
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from services.auth.access import route_rules
 from services.errors import is_legacy_route
+from services.models import UserRole
 from services.schemas import LegacyErrorBody, ServiceErrorBody, json_body_doc
 
 
@@ -31,9 +32,20 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1)
 
 
+class RoleForm(BaseModel):
+    """Legacy's admin role change: a form field (any case; legacy upper-cases it)."""
+
+    role: UserRole
+
+
 class BulkEnrichment(BaseModel):
     artist_ids: list[int]
     force_refresh: bool = False
+
+
+def _form_body(model: type[BaseModel]) -> dict[str, Any]:
+    schema = json_body_doc(model)["requestBody"]["content"]["application/json"]["schema"]
+    return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}
 
 
 def _credentials_body() -> dict[str, Any]:
@@ -54,6 +66,8 @@ HANDLED: dict[tuple[str, str], tuple[tuple[int, ...], dict[str, Any] | None]] = 
     ("delete", "/auth/api-keys/{key_id}"): ((404,), None),
     ("put", "/auth/users/{user_id}/role"): ((404, 409), None),
     ("post", "/api/metadata-enrichment/enrich"): ((400,), json_body_doc(BulkEnrichment)["requestBody"]),
+    ("post", "/admin/api/users/{user_id}/role"): ((400, 404), _form_body(RoleForm)),
+    ("post", "/admin/api/users/{user_id}/toggle-active"): ((400, 404), None),
     ("post", "/api/metadata-enrichment/enrich/{artist_id}"): ((404,), None),
     ("post", "/api/videos/{video_id}/refresh-metadata"): ((404,), None),
 }
@@ -88,6 +102,10 @@ def _complete(path: str, method: str, operation: dict[str, Any], rules: list[str
         responses.setdefault("400", _error(legacy, "Invalid value (e.g. text that is not valid Unicode)"))
     for status in statuses:
         responses.setdefault(str(status), _error(legacy, "Refused"))
+    if path.startswith(LEGACY_BODIES_PREFIXES) and "{" in path:
+        # A path whose id is not an integer is werkzeug's own HTML 404 page, as on legacy.
+        not_found = responses.setdefault("404", _error(legacy, "Not found"))
+        not_found["content"]["text/html"] = {"schema": {"type": "string"}}
     if method == "post" and path == "/api/metadata-enrichment/enrich":
         responses["200"] = {
             "description": "One JSON line per artist as it finishes, then a summary line",

@@ -4,6 +4,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from services._validators import EchoedText
+
 
 class SettingValue(BaseModel):
     value: str | None
@@ -28,7 +30,7 @@ class SettingUpdate(BaseModel):
 class SettingWritten(BaseModel):
     key: str
     value: Any
-    description: str | None
+    description: EchoedText
     updated_at: str = Field(description='always the literal "now" (legacy)')
 
 
