@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PY := .venv/bin/python
 VAR := var
 
-.PHONY: help install run prepare test lint docs contract-fuzz bench bench-quick bench-gateway bench-db bench-enrich bench-system bench-memory reliability fuzz clean
+.PHONY: help install run prepare test lint docs contract-fuzz fuzz fuzz-admin bench bench-quick bench-gateway bench-db bench-enrich bench-system bench-memory reliability clean
 
 help:
 	@echo "make run    - install, create+seed the SQLite database, start providers, legacy, services, gateway"
@@ -58,12 +58,17 @@ lint: install
 	$(PY) -m services.auth routes > /dev/null   # every services route declares its access rule
 	$(PY) -m tools.configdoc --check
 
+# The gateway admin API fuzzed long: schemathesis, every check, stateful phase, with and without the
+# token (about 9,000 cases; make test runs 25 examples per operation).
+fuzz-admin: install
+	FIGWAY_ADMIN_FUZZ_EXAMPLES=$${FIGWAY_ADMIN_FUZZ_EXAMPLES:-300} $(PY) -m pytest tests/reliability/test_admin_api_fuzz.py -q -s -p no:cacheprovider
+
 # The differential fuzzer, long: legacy vs services on twin databases (SQLite and MariaDB when
 # FIGWAY_TEST_MARIADB_URL is set), every difference outside differences.yaml printed, minimised.
 CONTRACT_FUZZ_EXAMPLES ?= 3000
 contract-fuzz: install
 	FIGWAY_FUZZ_EXAMPLES=$(CONTRACT_FUZZ_EXAMPLES) $(PY) -m pytest tests/contract/test_fuzz.py -s -p no:logging \
-	  -p no:cacheprovider -o log_cli=false --timeout 7200 -k test_services_answer_as_legacy 2>/dev/null \
+	  -p no:cacheprovider --timeout 7200 -k test_services_answer_as_legacy 2>/dev/null \
 	  | grep -av '^127.0.0.1 - -'
 
 # Regenerate docs/configuration.md from the settings models (a test fails when it is stale).

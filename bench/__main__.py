@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "enrich": "bench.enrich",
     "system": "bench.system",
     "memory": "bench.memory",
+    "pods": "bench.pods",
     "reliability": "bench.reliability",
 }
 

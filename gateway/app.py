@@ -18,6 +18,8 @@ from gateway.admin.api import AdminParts, build_admin
 from gateway.admin.readmodel import cutover_state
 from gateway.compiler import CompiledTable, TableRef
 from gateway.cutover import Cutover
+from gateway.differences import Registry, load_registry
+from gateway.errors import ConfigError
 from gateway.forwarding import HeaderRewriter
 from gateway.hooks import ExchangeHooks
 from gateway.loader import load_table
@@ -25,6 +27,7 @@ from gateway.logs import buffered_logger, configure_logging, get_logger
 from gateway.metrics import CutoverCollector, GatewayMetrics
 from gateway.mirroring import Mirroring
 from gateway.proxy import Proxy
+from gateway.ratelimit import RateLimiter, RedisBuckets
 from gateway.reload import Reloader
 from gateway.rollout import system_clock
 from gateway.settings import GatewaySettings
@@ -59,6 +62,8 @@ class Gateway:
         #: Pins, breakers, the one decider, outcomes, shadow, history: everything per route that
         #: outlives a request.
         self.cutover = cutover = Cutover.from_settings(self.settings, clock=clock)
+        cutover.mirror.registry = self._differences()
+        self.limiter = build_limiter(self.settings, self.metrics)
         rewriter = HeaderRewriter(
             trusted_proxies=self.settings.trusted_proxies,
             request_id_name=self.settings.request_id_header.lower().encode("latin-1"),
@@ -75,6 +80,7 @@ class Gateway:
             outcomes=cutover.outcomes,
             mirroring=Mirroring(cutover.mirror, rewriter),
             hooks=hooks,
+            limiter=self.limiter,
         )
         self.reloader = Reloader(
             path=self.settings.routing_file,
@@ -100,6 +106,14 @@ class Gateway:
         self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
         self._watcher: asyncio.Task[None] | None = None
         self._drainer: asyncio.Task[None] | None = None
+
+    def _differences(self) -> Registry:
+        """The deliberate-differences registry; an invalid one is reported and left out, not fatal."""
+        try:
+            return load_registry(self.settings.differences_file)
+        except ConfigError as exc:
+            self.log.error("differences.invalid", errors=[str(issue) for issue in exc.issues])
+            return Registry()
 
     def cutover_state(self) -> dict[str, Any]:
         """The dashboard's numbers (the JSON of ``/_gateway/api/cutover``)."""
@@ -175,6 +189,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
         await self.pool.close()
+        await self.limiter.aclose()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -190,6 +205,18 @@ class Gateway:
                 await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def build_limiter(settings: GatewaySettings, metrics: GatewayMetrics) -> RateLimiter:
+    """Rate limits shared through Redis when a URL is set, else counted by this process alone."""
+    store = None
+    if settings.redis_url is not None:
+        store = RedisBuckets(
+            settings.redis_url.get_secret_value(),
+            prefix=settings.rate_limit_prefix,
+            timeout=settings.rate_limit_timeout,
+        )
+    return RateLimiter(store=store, trusted=settings.trusted_proxies, registry=metrics.registry)
 
 
 def create_app() -> Gateway:

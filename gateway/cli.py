@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -13,7 +14,8 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from gateway import cutover_cli
-from gateway.errors import ConfigError
+from gateway.compiler import CompiledTable
+from gateway.errors import ConfigError, ConfigIssue
 from gateway.explain import explain
 from gateway.loader import load_table
 from gateway.rollout import phase_instant
@@ -39,6 +41,16 @@ def _parser() -> argparse.ArgumentParser:
         "file", nargs="?", help="routing table (default: $GATEWAY_ROUTING_FILE or routing.yaml)"
     )
     check.add_argument("--json", action="store_true", help="print JSON")
+    check.add_argument(
+        "--upstreams",
+        action="store_true",
+        help="also read each upstream's OpenAPI document (`openapi:` in the table) and report every "
+        "path and method a route would send its target that the target does not serve",
+    )
+    check.add_argument(
+        "--app", help="legacy app factory whose endpoints the routes send (default: $GATEWAY_LEGACY_APP)"
+    )
+    check.add_argument("--endpoints", help="exported JSON list of legacy endpoints instead of the app")
     explain = commands.add_parser("explain", help="which route, mode and upstream a request gets, and why")
     explain.add_argument("--config", help="routing table (default: $GATEWAY_ROUTING_FILE or routing.yaml)")
     explain.add_argument("method")
@@ -70,6 +82,17 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
                 print(str(issue), file=out)
             print(f"{path}: {len(exc.issues)} error(s)", file=out)
         return 1
+    if args.upstreams:
+        issues = _target_issues(table, args)
+        if issues:
+            if args.json:
+                errors = [{"line": i.line, "route": i.route, "message": i.message} for i in issues]
+                print(json.dumps({"ok": False, "file": path, "errors": errors}, indent=2), file=out)
+            else:
+                for issue in issues:
+                    print(str(issue), file=out)
+                print(f"{path}: {len(issues)} error(s)", file=out)
+            return 1
     summary = {
         "ok": True,
         "file": path,
@@ -91,6 +114,23 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 def _parse_when(value: str, timezone: str) -> float:
     return phase_instant(parse_phase_start(value), ZoneInfo(timezone))
+
+
+def _target_issues(table: CompiledTable, args: argparse.Namespace) -> list[ConfigIssue]:
+    """Routes whose target's OpenAPI document lacks what they send it (see ``gateway.target_check``)."""
+    from gateway.inventory import InventoryError, load_exported, load_url_map
+    from gateway.settings import GatewaySettings
+    from gateway.target_check import check_targets, fetch_documents
+
+    documents, issues = fetch_documents(table)
+    try:
+        if args.endpoints:
+            endpoints = load_exported(Path(args.endpoints))
+        else:
+            endpoints = asyncio.run(load_url_map(args.app or GatewaySettings().legacy_app, cwd=Path.cwd()))
+    except InventoryError as exc:
+        return [*issues, ConfigIssue(table.source, None, None, f"legacy endpoints: {exc}")]
+    return [*issues, *check_targets(table, documents, endpoints)]
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
@@ -133,6 +173,12 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     if result["next_flip"] is not None:
         flip = datetime.fromtimestamp(result["next_flip"], UTC).isoformat()
         print(f"  next flip: {flip}", file=out)
+    for policy in result["rate_limits"]:
+        print(
+            f"  rate limit {policy['name']}: {policy['limit']} requests per {policy['window_seconds']:g}s "
+            f"(burst {policy['burst']}) per {policy['key']}; 429 with Retry-After beyond it",
+            file=out,
+        )
     if not result["considered"]:
         print("  no route template matches this path: the default upstream answers", file=out)
     for candidate in result["considered"]:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from gateway.errors import ConfigError, ConfigIssue
 from gateway.groups import check_groups
 from gateway.matcher import AmbiguousRoute, Matcher, Template, TemplateError, parse_template
+from gateway.ratelimit.policy import Quota, compile_quotas
 from gateway.rollout import ALWAYS_LIVE, BEFORE_ROLLOUT, PhaseBoard, PhaseSpec, compile_phases, system_clock
 from gateway.routing_schema import SAFE_METHODS, GuardRule, Route, RoutingTable, Shadow, Timeouts
 from gateway.types import Clock
@@ -38,6 +39,7 @@ class CompiledUpstream:
     max_connections: int
     keepalive: float
     health: str | None
+    openapi: str | None = None
 
     @property
     def pool_key(self) -> tuple[Any, ...]:
@@ -61,6 +63,7 @@ class CompiledRoute:
     shadow: Shadow | None
     line: int | None = None
     group: str | None = None
+    quotas: tuple[Quota, ...] = ()
 
     def allows(self, method: str) -> bool:
         return self.methods is None or method in self.methods
@@ -78,6 +81,8 @@ class CompiledTable:
     matcher: Matcher[CompiledRoute] = field(repr=False)
     board: PhaseBoard = field(repr=False)
     loaded_at: float
+    #: Route id -> its rate-limit policies, for the routes that have any (looked up per request).
+    quotas: Mapping[str, tuple[Quota, ...]] = field(default_factory=dict)
 
     def match(self, method: str, parts: list[str]) -> CompiledRoute | None:
         return self.matcher.match(method, parts)
@@ -128,6 +133,7 @@ def _compile_upstream(name: str, upstream: Any) -> CompiledUpstream:
         max_connections=upstream.pool.max_connections,
         keepalive=upstream.pool.keepalive,
         health=upstream.health,
+        openapi=upstream.openapi,
     )
 
 
@@ -226,6 +232,7 @@ def compile_table(
             shadow=route.shadow,
             line=lines.get(where),
             group=route.group,
+            quotas=compile_quotas(route.id, route.rate_limit),
         )
         if route.group is not None:
             groups.setdefault(route.group, []).append((route.id, schedule))
@@ -253,4 +260,5 @@ def compile_table(
         matcher=matcher,
         board=PhaseBoard(tuple(route.schedule for route in routes), clock),
         loaded_at=time.time(),
+        quotas=MappingProxyType({route.id: route.quotas for route in routes if route.quotas}),
     )

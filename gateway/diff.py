@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.diff_bytes import byte_differences, client_headers
+
 MAX_DIFFERENCES = 50
 """Differences kept per comparison; a wholly different body would otherwise flood the store."""
 
@@ -141,12 +143,20 @@ class DiffConfig:
     unordered: PathSet = field(default_factory=PathSet)
     headers: tuple[str, ...] = ()
     """Response headers compared besides content type (lower-case names)."""
+    exact: bool | None = None
+    """Also compare what clients see (``gateway.diff_bytes``): JSON body bytes and the headers clients
+    read. ``None``: when legacy's answer is JSON."""
 
     @classmethod
     def build(
-        cls, *, ignore: Iterable[str] = (), unordered: Iterable[str] = (), headers: Iterable[str] = ()
+        cls,
+        *,
+        ignore: Iterable[str] = (),
+        unordered: Iterable[str] = (),
+        headers: Iterable[str] = (),
+        exact: bool | None = None,
     ) -> DiffConfig:
-        return cls(PathSet(ignore), PathSet(unordered), tuple(h.lower() for h in headers))
+        return cls(PathSet(ignore), PathSet(unordered), tuple(h.lower() for h in headers), exact)
 
 
 def _canonical(value: Any) -> str:
@@ -209,8 +219,28 @@ def compare(
     walker.walk(_media(legacy.content_type), _media(target.content_type), ("headers", "content-type"))
     for name in config.headers:
         walker.walk(legacy.headers.get(name, _MISSING), target.headers.get(name, _MISSING), ("headers", name))
-    walker.walk(legacy.document(), target.document(), ("body",))
+    document = legacy.document()
+    walker.walk(document, target.document(), ("body",))
+    exact = config.exact if config.exact is not None else not isinstance(document, bytes)
+    if exact:
+        _compare_client_view(walker, legacy, target)
     return walker.out
+
+
+def _compare_client_view(walker: _Walker, legacy: Sample, target: Sample) -> None:
+    """Headers clients read and JSON body bytes (see ``gateway.diff_bytes``)."""
+    seen, other = client_headers(legacy.headers), client_headers(target.headers)
+    for name in sorted(set(seen) | set(other)):
+        if name not in walker.config.headers:
+            walker.walk(seen.get(name, _MISSING), other.get(name, _MISSING), ("headers", name))
+
+    def skip(path: tuple[Token, ...]) -> bool:
+        return walker.skip(path) or walker.config.unordered.covers(path[:-1], exact=True)
+
+    for found in byte_differences(legacy.body, target.body, skip):
+        path = parse_path(found.path)
+        if not walker.skip(path):
+            walker.emit(path, found.legacy, found.target)
 
 
 def _generalise(path: str) -> tuple[Token, ...]:

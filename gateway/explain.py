@@ -13,6 +13,7 @@ from typing import Any
 from gateway.compiler import DEFAULT_ROUTE_ID, CompiledTable
 from gateway.decide import Decider, Trace
 from gateway.paths import UnsafePath, split_path
+from gateway.ratelimit.policy import Quota
 from gateway.rollout import NEVER, phase_at
 from gateway.routing_schema import Mode
 
@@ -45,6 +46,8 @@ class Explanation:
     at: float | None = None
     #: Every input the decider consulted: phase, pin, override, identity/bucket, breaker.
     inputs: Trace = field(default_factory=dict)
+    #: The chosen route's rate limits (a request over one is answered 429 before it is forwarded).
+    rate_limits: tuple[Quota, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +65,7 @@ class Explanation:
             "inputs": self.inputs,
             "next_flip": self.next_flip,
             "error": self.error,
+            "rate_limits": [quota.describe() for quota in self.rate_limits],
             "considered": [
                 {
                     "route": c.route_id,
@@ -132,4 +136,5 @@ def explain(
         shadow=decision.shadow,
         at=now,
         inputs=trace,
+        rate_limits=chosen.quotas if chosen is not None else (),
     )

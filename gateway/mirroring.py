@@ -20,7 +20,7 @@ def diff_config(route: CompiledRoute) -> DiffConfig:
     shadow = route.shadow
     if shadow is None:
         return DiffConfig()
-    return DiffConfig.build(ignore=shadow.ignore, unordered=shadow.unordered)
+    return DiffConfig.build(ignore=shadow.ignore, unordered=shadow.unordered, exact=shadow.exact)
 
 
 class Mirroring:

@@ -36,6 +36,8 @@ from gateway.hooks import Answer, ExchangeHooks
 from gateway.metrics import GatewayMetrics
 from gateway.mirroring import Mirroring
 from gateway.paths import UnsafePath, split_path
+from gateway.ratelimit import RateLimiter
+from gateway.ratelimit import refusal as refusal_answer
 from gateway.record import Outcome, Outcomes
 from gateway.relay import relay
 from gateway.settings import GatewaySettings
@@ -73,8 +75,10 @@ class Proxy:
         outcomes: Outcomes | None = None,
         mirroring: Mirroring | None = None,
         hooks: ExchangeHooks | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.tables = tables
+        self.limiter = limiter
         self.pool = pool
         self.metrics = metrics
         self.decider = decider
@@ -132,6 +136,7 @@ class Proxy:
         table = self.tables.table
         exchange = Exchange(scope, receive, send, self.request_id(scope), time.perf_counter())
         exchange.task = asyncio.current_task()
+        limited = False
         try:
             # 1. match and decide
             try:
@@ -142,6 +147,9 @@ class Proxy:
             refused = self._refuse(exchange)
             if refused is not None:
                 await self._send_error(exchange, *refused)
+                return
+            if self.limiter is not None and await self._rate_limited(table, exchange):
+                limited = True  # answered 429 before anything was forwarded: no outcome, no shadow
                 return
             # 2. forward, or fall back once
             while True:
@@ -169,8 +177,27 @@ class Proxy:
             exchange.finish()
             # 3. record (and shadow)
             self._record(exchange)
-            if exchange.decision is not None:
+            if exchange.decision is not None and not limited:
                 self._answered(table, exchange)
+
+    async def _rate_limited(self, table: CompiledTable, exchange: Exchange) -> bool:
+        """Spend the request from its route's rate limits; answer 429 when one is exhausted."""
+        decision = exchange.decision
+        assert decision is not None and self.limiter is not None
+        quotas = table.quotas.get(decision.route_id)
+        if not quotas:
+            return False
+        refused = await self.limiter.check(quotas, exchange.scope)
+        if refused is None:
+            return False
+        exchange.status, exchange.error = 429, "rate_limited"
+        headers, body = refusal_answer(refused.quota, refused.verdict, exchange.request_id)
+        headers.extend(self.gateway_headers(decision, exchange.request_id))
+        exchange.finish()
+        await exchange.send({"type": "http.response.start", "status": 429, "headers": headers})
+        await exchange.send({"type": "http.response.body", "body": body})
+        exchange.bytes_out = len(body)
+        return True
 
     def _match_and_decide(self, table: CompiledTable, exchange: Exchange) -> None:
         scope = exchange.scope

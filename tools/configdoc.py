@@ -86,6 +86,13 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("GuardRule", "max_p99"): "also pin when the p99 latency passes this (`800ms`)",
     ("Shadow", "percent"): "share of safe requests mirrored",
     ("Shadow", "learn_noise"): "ignore fields that differ between two legacy answers to the same request",
+    ("Upstream", "openapi"): "path of its OpenAPI document; `check --upstreams` checks the routes with it",
+    ("Route", "rate_limit"): "one rate-limit policy or a list of them; a request over any of them gets 429",
+    ("RateLimit", "limit"): "requests admitted per `window` at the sustained rate",
+    ("RateLimit", "window"): "`10s`, `1m`, `1h`, `1d` (at most a day)",
+    ("RateLimit", "key"): "whose budget: `address` (through trusted proxies), `user`, `api_key`,"
+    " `header:<Name>`; a request without it spends its address's",
+    ("RateLimit", "burst"): "requests that may arrive at once (default: `limit`)",
 }
 
 LEGACY_MEANINGS = {
@@ -253,6 +260,7 @@ def _section(title: str, intro: str, rows: Iterable[str]) -> list[str]:
 
 def render() -> str:
     from gateway import routing_schema as routing
+    from gateway.ratelimit.policy import RateLimit
     from gateway.settings import GatewaySettings
     from gateway.upstream_env import PREFIX, SUFFIX
     from services.settings import Settings
@@ -288,6 +296,7 @@ def render() -> str:
         ("`routes[].rollout[]`", routing.Phase),
         ("`routes[].guard`", routing.GuardRule),
         ("`routes[].shadow`", routing.Shadow),
+        ("`routes[].rate_limit` (one policy or a list; GCRA, shared through Redis)", RateLimit),
     )
     out += [
         "## Routing table (`routing.yaml`)",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.params import Depends
 
 from gateway.admin.access import PREFIX
+from gateway.admin.contract import RELEASE_LINK, PinRequest, error_response
 from gateway.admin.readmodel import endpoint_coverage
 from gateway.compiler import TableRef
 from gateway.cutover import Cutover
@@ -46,9 +47,18 @@ def build_router(
     async def upstreams() -> dict[str, Any]:
         return {"upstreams": cutover.upstream_state()}
 
-    @router.post(f"{PREFIX}/api/routes/{{route_id}}/pin", dependencies=[admin])
-    async def pin(route_id: str, body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
-        reason = str((body or {}).get("reason") or "pinned by an operator")
+    @router.post(
+        f"{PREFIX}/api/routes/{{route_id}}/pin",
+        dependencies=[admin],
+        operation_id="pin_route",
+        responses={
+            200: {"description": "The route is pinned to legacy", "links": {"Release": RELEASE_LINK}},
+            404: error_response("No such route in the active table."),
+            409: error_response("The route cannot be pinned (it has no rollout)."),
+        },
+    )
+    async def pin(route_id: str, body: PinRequest | None = Body(None)) -> dict[str, Any]:
+        reason = (body.reason if body is not None else None) or "pinned by an operator"
         try:
             found_route = await cutover.pin(route_id, reason)
         except ValueError as exc:
@@ -58,7 +68,9 @@ def build_router(
         found = cutover.pins.get(route_id)
         return {"route": route_id, "pinned": found.as_json() if found else None}
 
-    @router.post(f"{PREFIX}/api/routes/{{route_id}}/release", dependencies=[admin])
+    @router.post(
+        f"{PREFIX}/api/routes/{{route_id}}/release", dependencies=[admin], operation_id="release_route"
+    )
     async def release(route_id: str) -> dict[str, Any]:
         released = await cutover.release(route_id)
         return {"route": route_id, "released": released}

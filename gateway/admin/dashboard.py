@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from gateway.admin.access import PREFIX, AdminAccess
+from gateway.admin.contract import SafeHTMLResponse
 from gateway.admin.readmodel import STATES
 from gateway.plan import describe
 
@@ -42,7 +43,7 @@ def build_router(state: Callable[[], dict[str, Any]], access: AdminAccess) -> AP
 
     @router.get(f"{PREFIX}/api/cutover/board", dependencies=[admin], response_class=HTMLResponse)
     async def board() -> HTMLResponse:
-        return HTMLResponse(render_board(state()))
+        return SafeHTMLResponse(render_board(state()))
 
     @router.get(f"{PREFIX}/", response_class=HTMLResponse, include_in_schema=False)
     async def page(request: Request) -> HTMLResponse:

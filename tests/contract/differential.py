@@ -182,19 +182,26 @@ class Side:
         if self.meta is None:
             self.meta = MetaData()
             self.meta.reflect(self.engine)
-        meta = self.meta
-        dump: dict[str, list[tuple[Any, ...]]] = {}
-        with self.engine.connect() as conn:
-            for name, table in sorted(meta.tables.items()):
-                if name not in LEGACY_TABLES:
-                    continue
-                cols = [c for c in table.columns if not _VOLATILE_COLUMNS.search(c.name)]
-                rows = conn.execute(select(*cols).order_by(*table.primary_key.columns)).all()
-                dump[name] = [tuple(_row_value(v) for v in row) for row in rows]
-        return dump
+        return dump_rows(self.engine, self.meta)
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def dump_rows(engine: Engine, meta: MetaData | None = None) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of legacy's tables, by primary key, volatile values normalised."""
+    if meta is None:
+        meta = MetaData()
+        meta.reflect(engine)
+    dump: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        for name, table in sorted(meta.tables.items()):
+            if name not in LEGACY_TABLES:
+                continue
+            cols = [c for c in table.columns if not _VOLATILE_COLUMNS.search(c.name)]
+            rows = conn.execute(select(*cols).order_by(*table.primary_key.columns)).all()
+            dump[name] = [tuple(_row_value(v) for v in row) for row in rows]
+    return dump
 
 
 def _row_value(value: Any) -> Any:

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from legacy_flask.app import create_app as create_legacy_app
 from services.app import create_app as create_services_app
 from services.settings import Settings
-from tests.contract.differential import Differ, Difference, Probe, Side, Tally, minimise
+from tests.contract.differential import WRITE_METHODS, Differ, Difference, Probe, Side, Tally, minimise
 from tests.contract.fuzz_requests import Endpoint, legacy_rules, shared_endpoints
 from tests.contract.harness import USERS, prepare_database, session_cookie
 from tests.contract.registry import load
@@ -53,6 +53,11 @@ class FuzzBench:
             self.restore_logins()
         if difference is not None:
             self.minimised.append(self._minimise(difference))
+        if probe.method in WRITE_METHODS:  # a write, then a read of what it wrote
+            read = Probe("GET", probe.path, cookies=probe.cookies, role=probe.role)
+            found = self.differ.compare(read)
+            if found is not None:
+                self.minimised.append(found)
         return difference
 
     def restore_logins(self) -> None:

@@ -39,7 +39,7 @@ from legacy_flask.seed import seed
 from services.app import create_app as create_services_app
 from services.migrate import upgrade
 from services.settings import Settings
-from tests.contract.differential import _normalise_body, visible_headers
+from tests.contract.differential import _normalise_body, diff_rows, dump_rows, visible_headers
 from tests.contract.registry import Exchange, Reply, load
 from tests.support.databases import async_url
 from tests.support.servers import uvicorn_thread, wsgi_thread
@@ -135,6 +135,20 @@ class Pair:
     legacy: httpx.Client
     services: httpx.Client
     session_cookies: dict[str, str] = field(default_factory=dict)
+    databases: tuple[str, str] | None = None  # (legacy's, services') sync URLs
+
+    def same_rows(self) -> None:
+        """The rows both sides left behind in legacy's tables are the same (twin databases)."""
+        assert self.databases is not None
+        dumps = []
+        for url in self.databases:
+            engine = create_engine(url)
+            try:
+                dumps.append(dump_rows(engine))
+            finally:
+                engine.dispose()
+        differing = diff_rows(dumps[0], dumps[1])
+        assert not differing, f"rows differ after the same requests: {differing}"
 
     def send(self, side: str, method: str, path: str, *, as_user: str | None = None, **kw: Any) -> Answer:
         client = self.legacy if side == "legacy" else self.services
@@ -215,5 +229,5 @@ def serve_pair(legacy_url: str, services_url: str, **services_settings: Any) -> 
         httpx.Client(base_url=services.url, timeout=30) as services_client,
     ):
         cookies = {user: session_cookie(legacy_app, user) for user in USERS}
-        yield Pair(legacy_client, services_client, cookies)
+        yield Pair(legacy_client, services_client, cookies, (legacy_url, services_url))
     legacy_app.extensions["figway_engine"].dispose()

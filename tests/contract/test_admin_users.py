@@ -52,6 +52,7 @@ def test_role_changes_answer_as_legacy(pair: Pair) -> None:
     pair.check("GET", "/admin/api/users/3/role", as_user="admin", expect=405)
     pair.check("POST", "/admin/api/users/abc/role", as_user="admin", expect=404)
     pair.check("GET", "/auth/check", as_user="user", expect=200)  # USER is now a MANAGER on both
+    pair.same_rows()
 
 
 def test_toggle_active_answers_as_legacy(pair: Pair) -> None:
@@ -63,3 +64,4 @@ def test_toggle_active_answers_as_legacy(pair: Pair) -> None:
     pair.check("GET", "/auth/check", as_user="user", expect=200)  # deactivated: anonymous on both
     pair.check("POST", "/admin/api/users/3/toggle-active", as_user="admin", expect=200)
     pair.check("GET", "/auth/check", as_user="user", expect=200)
+    pair.same_rows()

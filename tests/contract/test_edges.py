@@ -14,6 +14,7 @@ def test_the_first_of_repeated_parameters_wins(pair: Pair) -> None:
     pair.check("GET", "/api/videos/?limit=2&limit=50&sort=year&sort=title", expect=200)
     pair.check("GET", "/api/videos/search?q=zzzz&q=Running&limit=3", expect=200)
     pair.check("GET", "/api/playlists/1?include_entries=false&include_entries=true", as_user="admin")
+    pair.same_rows()
 
 
 def test_the_first_of_two_session_cookies_wins(pair: Pair) -> None:

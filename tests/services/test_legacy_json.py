@@ -80,3 +80,13 @@ json_values = st.recursive(
 def test_any_json_value_encodes_as_flask_does(value: Any) -> None:
     assert encode(value) == flask_bytes(value)
     assert json.loads(encode(value)) == value
+
+
+def test_a_float_is_never_left_to_orjson_but_a_timestamp_is() -> None:
+    from services._legacy_json import _orjson_is_exact
+
+    assert not _orjson_is_exact(b'{"a":0.00002}')
+    assert not _orjson_is_exact(b'{"a":[1,1e16]}')
+    assert not _orjson_is_exact(b"[-2.5]")
+    assert _orjson_is_exact(b'{"at":"2025-01-02T03:04:05.123456","n":[1,2],"u":"a.b"}')
+    assert not _orjson_is_exact('{"a":"\u00e9"}'.encode())

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 from gateway import routing_schema as routing
+from gateway.ratelimit.policy import RateLimit
 from gateway.settings import GatewaySettings
 from services.settings import Settings
 from tools import configdoc
@@ -48,6 +49,7 @@ def test_supplementary_meanings_name_existing_fields() -> None:
             routing.Phase,
             routing.GuardRule,
             routing.Shadow,
+            RateLimit,
         )
     }
     for owner, field in configdoc.MEANINGS:
