@@ -25,12 +25,26 @@ class Load:
     requests: int
 
 
-def wrk(url: str, connections: int, seconds: int, *, script: Path | None = None, timeout: int = 60) -> Load:
+def wrk(
+    url: str,
+    connections: int,
+    seconds: int,
+    *,
+    script: Path | None = None,
+    timeout: int = 60,
+    cpu: int | None = None,
+) -> Load:
+    """One wrk run; `cpu` pins wrk to that CPU (taskset)."""
     threads = 1 if connections == 1 else 2
     args = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout}s", "--latency"]
     if script is not None:
         args += ["-s", str(script)]
-    output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    args.append(url)
+    if cpu is not None:
+        from bench._fair import pinned
+
+        args = pinned(args, cpu)
+    output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
 
     def grab(pattern: str) -> str:
         found = re.search(pattern, output, re.MULTILINE)

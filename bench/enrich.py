@@ -1,12 +1,14 @@
 """`python -m bench enrich`: artist enrichment on legacy (gunicorn, 1 process, 8 threads) against
-services (uvicorn, 1 process), both calling the fake provider server with 50 ms latency.
+services (uvicorn, 1 process), both calling the fake provider server (50 ms per call, and a
+150 ms run closer to the real providers' latency), with the fair harness of bench/_fair.py.
 
 Every request is `POST /api/metadata-enrichment/enrich/<id>?force=true` (force: a fresh artist
 would skip the providers), ids cycling over the seeded artists; each one costs five provider
 calls (Spotify search + artist, MusicBrainz, Last.fm, IMVDb) and one database write.
 MusicBrainz's 1 request/s limit is LIFTED for this run on both sides and in the fake (it would
 cap both at one enrichment per second and measure nothing else); IMVDb/Last.fm spacing too.
-wrk drives each side at c=64 and c=256. Results: bench/results/enrich.md and enrich.json.
+wrk drives each side at c=64 and c=256. Results: bench/results/enrich-<database>.md and .json,
+flame graphs bench/results/flame-enrich-<database>-<side>.svg.
 """
 
 from __future__ import annotations
@@ -19,21 +21,20 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench._load import peak_rss, server, tree_cpu, wrk
+from bench._fair import LOAD_CPU, SERVER_CPU, Cell, Sample, drain, flame_graph, interleave, measure, pinned
+from bench._load import server, tree_cpu, wrk
 from bench.gateway import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 MARIADB_ENV = "FIGWAY_TEST_MARIADB_URL"
-LATENCY = 0.05
 SEED_SCALE = 0.1  # 20 artists
 ARTISTS = 20
 LUA = """
@@ -46,20 +47,6 @@ end
 
 
 DATABASES = {"sqlite": "SQLite (WAL) on tmpfs", "mariadb": "MariaDB (local server)"}
-
-
-@dataclass
-class Cell:
-    side: str
-    connections: int
-    requests_per_s: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-    requests: int
-    peak_rss_mb: float
-    provider_calls: int
-    cpu_ms_per_request: float
 
 
 def _prepare(db: Path, mariadb: str | None = None) -> str:
@@ -118,63 +105,62 @@ def _provider_env(fake: str) -> dict[str, str]:
     }
 
 
-def _calls(fake: str) -> int:
-    return sum(httpx.get(f"{fake}/_fake/stats").json()["calls"].values())
+def _fake_calls(fake: str) -> int:
+    return int(sum(httpx.get(f"{fake}/_fake/stats").json()["calls"].values()))
 
 
-def _side(
-    side: str, url: str, pid: int, fake: str, levels: list[int], seconds: int, script: Path
-) -> list[Cell]:
-    wrk(url, 8, 2, script=script)  # warm-up: pools, token, caches
-    cells = []
-    for connections in levels:
-        before, cpu = _calls(fake), tree_cpu(pid)
-        with peak_rss(pid) as peak:
-            load = wrk(url, connections, seconds, script=script)
-        calls, cpu = _calls(fake) - before, tree_cpu(pid) - cpu
-        cell = Cell(side, connections, load.requests_per_s, load.p50_ms, load.p99_ms, load.errors,
-                    load.requests, round(peak[0] / 2**20, 1), calls,
-                    round(cpu * 1000 / max(load.requests, 1), 2))  # fmt: skip
-        print(
-            f"{side:8} c={connections:<3} {cell.requests_per_s:8.1f} req/s  p50 {cell.p50_ms:8.1f} ms  "
-            f"p99 {cell.p99_ms:8.1f} ms  errors {cell.errors}  rss {cell.peak_rss_mb} MB  "
-            f"cpu {cell.cpu_ms_per_request} ms/req",
-            file=sys.stderr,
-        )
-        cells.append(cell)
-    return cells
+def _set_latency(fake: str, latency: float) -> None:
+    body = {name: {"latency": latency} for name in ("spotify", "musicbrainz", "lastfm", "imvdb")}
+    httpx.post(f"{fake}/_fake/config", json=body).raise_for_status()
 
 
-def report(cells: list[Cell], seconds: int, levels: list[int], database: str) -> str:
-    by = {(c.side, c.connections): c for c in cells}
+def _key(connections: int, latency: float) -> str:
+    return f"c={connections} latency={latency * 1000:.0f}ms"
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def report(cells: dict[tuple[str, str], Cell], args: argparse.Namespace, keys: list[str]) -> str:
+    loads = [c.median("load_average") for c in cells.values()]
     lines = [
         "# Enrichment benchmark",
         "",
-        f"`python -m bench enrich` on {platform.node()} ({os.cpu_count()} CPUs, Python "
+        f"`python -m bench enrich` on {platform.node()} ({os.cpu_count()} CPUs shared with other work, "
+        f"load average {min(loads):.1f}-{max(loads):.1f} during the cells; Python "
         f"{platform.python_version()}), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
-        f"wrk {seconds} s per cell, `POST /api/metadata-enrichment/enrich/<id>?force=true` "
-        f"over {ARTISTS} artists, database {DATABASES[database]}. Fake providers: one uvicorn "
-        f"process, {LATENCY * 1000:.0f} ms latency per call, 5 calls per enrichment. "
-        "**MusicBrainz's 1 req/s limit (and IMVDb/Last.fm spacing) lifted on both sides for this "
-        "run.** Legacy: gunicorn gthread, 1 process, 8 threads. Services: uvicorn, 1 process "
-        "(provider transport: aiohttp under httpx), log level warning. All processes share the "
-        "machine's CPUs with wrk and the fake.",
+        f"`POST /api/metadata-enrichment/enrich/<id>?force=true` over {ARTISTS} artists, database "
+        f"{DATABASES[args.database]}; 5 provider calls and 1 UPDATE per enrichment. Each server pinned "
+        f"to CPU {SERVER_CPU}; wrk and the fake provider server (one uvicorn process) to CPU {LOAD_CPU}. "
+        f"Both sides in one run: {args.rounds} interleaved rounds of {args.seconds} s per cell (side "
+        "order alternating), every server drained (idle 1 s) before each cell, medians of the rounds. "
+        "CPU ms/req: the server process tree's own CPU time (psutil) over the requests wrk completed; "
+        "fake CPU ms/call likewise for the fake provider server. **MusicBrainz's 1 req/s limit (and "
+        "IMVDb/Last.fm spacing) lifted on both sides for this run.** Legacy: gunicorn gthread, 1 "
+        "process, 8 threads. Services: uvicorn, 1 process, log level warning, no access log.",
         "",
-        "| side | c | req/s | p50 ms | p99 ms | errors | requests | peak RSS MB | provider calls "
-        "| server CPU ms/request |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| cell | side | req/s | ratio | p50 ms | p99 ms | CPU ms/req | errors | provider calls/req "
+        "| fake CPU ms/call | load avg |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for c in cells:
-        lines.append(
-            f"| {c.side} | {c.connections} | {c.requests_per_s:.1f} | {c.p50_ms:.1f} | {c.p99_ms:.1f} | "
-            f"{c.errors} | {c.requests} | {c.peak_rss_mb} | {c.provider_calls} | {c.cpu_ms_per_request} |"
-        )
-    lines.append("")
-    for level in levels:
-        old, new = by.get(("legacy", level)), by.get(("services", level))
-        if old and new and old.requests_per_s:
+    for key in keys:
+        legacy = cells.get((key, "legacy"))
+        for side in ("legacy", "services"):
+            cell = cells.get((key, side))
+            if cell is None:
+                continue
+            rps = cell.median("requests_per_s")
+            ratio = ""
+            if side != "legacy" and legacy is not None and legacy.median("requests_per_s"):
+                ratio = f"{rps / legacy.median('requests_per_s'):.1f}x"
+            calls = cell.median_extra("fake_calls")
+            requests = cell.median("requests")
+            fake_ms = cell.median_extra("fake_cpu") * 1000 / calls if calls else 0.0
             lines.append(
-                f"- c={level}: services/legacy throughput = {new.requests_per_s / old.requests_per_s:.1f}x"
+                f"| {key} | {side} | {rps:.1f} | {ratio} | {cell.median('p50_ms'):.0f} | "
+                f"{cell.median('p99_ms'):.0f} | {cell.median('cpu_ms_per_request'):.2f} | {cell.errors} | "
+                f"{calls / requests if requests else 0:.2f} | {fake_ms:.3f} | {cell.median('load_average')} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -182,8 +168,12 @@ def report(cells: list[Cell], seconds: int, levels: list[int], database: str) ->
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench enrich")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--levels", default="64,256")
+    parser.add_argument("--latencies", default="0.05,0.15", help="fake provider latency per call (s)")
     parser.add_argument("--sides", default="legacy,services")
+    parser.add_argument("--no-flames", action="store_true", help="skip the py-spy flame graphs")
+    parser.add_argument("--output", default="", help="result file stem (default enrich-<database>)")
     parser.add_argument(
         "--database",
         choices=("sqlite", "mariadb"),
@@ -192,7 +182,10 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",")]
-    cells: list[Cell] = []
+    latencies = [float(x) for x in args.latencies.split(",")]
+    sides = [s for s in args.sides.split(",") if s]
+    keys = [_key(c, lat) for lat in latencies for c in levels]
+    plan = {_key(c, lat): (c, lat) for lat in latencies for c in levels}
     # The database lives on tmpfs when there is one: on this VM's disk every SQLite commit's
     # fsync costs ~50 ms and both sides would measure the disk, not their request handling.
     shm = Path("/dev/shm")
@@ -205,27 +198,75 @@ def main(argv: list[str]) -> int:
         fake = f"http://127.0.0.1:{fake_port}"
         fake_args = [
             sys.executable, "-m", "tests.fakes.providers", "--port", str(fake_port),
-            "--latency", str(LATENCY), "--musicbrainz-min-interval", "0",
+            "--latency", str(latencies[0]), "--musicbrainz-min-interval", "0",
         ]  # fmt: skip
         env = {**_provider_env(fake), "DATABASE_URL": db_url, "MVIDARR_LOG_FILE": str(work / "legacy.log")}
-        with _dropped_after(db_url), server(fake_args, fake_port, env={}, log=work / "fake.log", cwd=ROOT):
-            for side in args.sides.split(","):
+        commands = {
+            "legacy": lambda port: [
+                sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1", "--threads", "8",
+                "-b", f"127.0.0.1:{port}", "--log-level", "warning", "legacy_flask.wsgi:app",
+            ],
+            "services": lambda port: [
+                sys.executable, "-m", "services", "serve", "--port", str(port), "--workers", "1",
+                "--no-access-log",
+            ],
+        }  # fmt: skip
+        side_env = {**env, "SERVICES_LOG_LEVEL": "warning"}
+        with ExitStack() as stack:
+            stack.enter_context(_dropped_after(db_url))
+            fake_proc = stack.enter_context(
+                server(pinned(fake_args, LOAD_CPU), fake_port, env={}, log=work / "fake.log", cwd=ROOT)
+            )
+            servers: dict[str, tuple[str, int]] = {}
+            for side in sides:
                 port = free_port()
-                if side == "legacy":
-                    cmd = [
-                        sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1", "--threads", "8",
-                        "-b", f"127.0.0.1:{port}", "--log-level", "warning", "legacy_flask.wsgi:app",
-                    ]  # fmt: skip
-                else:
-                    cmd = [sys.executable, "-m", "services", "serve", "--port", str(port), "--workers", "1"]
-                side_env = {**env, "SERVICES_LOG_LEVEL": "warning"}
-                with server(cmd, port, env=side_env, log=work / f"{side}.log", cwd=ROOT) as proc:
-                    url = f"http://127.0.0.1:{port}"
-                    cells += _side(side, url, proc.pid, fake, levels, args.seconds, script)
-    summary = report(cells, args.seconds, levels, args.database)
+                proc = stack.enter_context(
+                    server(pinned(commands[side](port), SERVER_CPU), port, env=side_env,
+                           log=work / f"{side}.log", cwd=ROOT)
+                )  # fmt: skip
+                servers[side] = (f"http://127.0.0.1:{port}", proc.pid)
+            for base, _pid in servers.values():
+                wrk(base, 8, 2, script=script, cpu=LOAD_CPU)  # warm-up: pools, token, caches
+            pids = [pid for _, pid in servers.values()]
+            latency_now = [latencies[0]]
+
+            def extra() -> dict[str, float]:
+                return {"fake_calls": float(_fake_calls(fake)), "fake_cpu": tree_cpu(fake_proc.pid)}
+
+            def run(key: str, side: str) -> Sample:
+                connections, latency = plan[key]
+                if latency != latency_now[0]:
+                    _set_latency(fake, latency)
+                    latency_now[0] = latency
+                base, pid = servers[side]
+                others = [p for p in pids if p != pid]
+                return measure(
+                    base, pid, connections, args.seconds, script=script, others=others, extra=extra
+                )
+
+            cells = interleave(keys, sides, args.rounds, run)
+            if not args.no_flames:
+                connections, latency = levels[0], latencies[0]
+                _set_latency(fake, latency)
+                for side, (base, pid) in servers.items():
+                    svg = RESULTS / f"flame-enrich-{args.database}-{side}.svg"
+                    drain(pids)
+                    with flame_graph(pid, svg, args.seconds):
+                        wrk(base, connections, args.seconds, script=script, cpu=LOAD_CPU)
+                    _say(f"  flame graph {svg.name}")
+    summary = report(cells, args, keys)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "enrich.md").write_text(summary)
-    payload = {"seconds": args.seconds, "latency": LATENCY, "cells": [asdict(c) for c in cells]}
-    (RESULTS / "enrich.json").write_text(json.dumps(payload, indent=2) + "\n")
+    stem = args.output or f"enrich-{args.database}"
+    (RESULTS / f"{stem}.md").write_text(summary)
+    payload = {
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "database": args.database,
+        "cells": [
+            {**cell.summary(), "connections": plan[key][0], "latency": plan[key][1]}
+            for (key, _side), cell in cells.items()
+        ],
+    }
+    (RESULTS / f"{stem}.json").write_text(json.dumps(payload, indent=2) + "\n")
     print(summary)
     return 0

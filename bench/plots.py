@@ -65,7 +65,8 @@ def gateway(payload: Any, path: Path) -> Path | None:
 def enrich(payload: Any, path: Path, database: str) -> Path | None:
     series: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
     for cell in payload.get("cells", []):
-        series[cell["side"]].append((cell["connections"], cell["requests_per_s"], cell["p99_ms"]))
+        name = f"{cell['side']} ({cell['latency'] * 1000:.0f} ms)" if "latency" in cell else cell["side"]
+        series[name].append((cell["connections"], cell["requests_per_s"], cell["p99_ms"]))
     return _against_concurrency(series, f"Metadata enrichment ({database}): legacy vs services", path)
 
 
@@ -88,9 +89,12 @@ def db(payload: Any, path: Path) -> Path | None:
     rps: dict[str, list[float]] = {"legacy": [0.0] * len(groups), "services": [0.0] * len(groups)}
     p99: dict[str, list[float]] = {"legacy": [0.0] * len(groups), "services": [0.0] * len(groups)}
     for row in payload:
+        if row["side"] not in rps:  # a baseline (services@<ref>) run beside the two
+            continue
         index = groups.index(f"{row['backend']}: {row['endpoint'].split(' (')[0]}")
-        rps[row["side"]][index] = row["load"]["requests_per_s"]
-        p99[row["side"]][index] = row["load"]["p99_ms"]
+        figures = row.get("summary") or row["load"]
+        rps[row["side"]][index] = figures["requests_per_s"]
+        p99[row["side"]][index] = figures["p99_ms"]
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
     _bars(groups, rps, left, "requests/s (wrk -c64)")
     _bars(groups, p99, right, "p99 latency (ms)")

@@ -36,7 +36,7 @@ RESULTS = ROOT / "bench" / "results"
 MARIADB_ENV = "FIGWAY_TEST_MARIADB_URL"
 PACKAGES = (
     "uvicorn", "uvloop", "httptools", "fastapi", "starlette", "pydantic", "aiohttp", "httpx",
-    "sqlalchemy", "aiosqlite", "aiomysql", "pymysql", "flask", "werkzeug", "gunicorn", "redis",
+    "sqlalchemy", "aiosqlite", "aiomysql", "asyncmy", "pymysql", "flask", "werkzeug", "gunicorn", "redis",
 )  # fmt: skip
 
 
@@ -52,11 +52,13 @@ class Step:
 PLAN: tuple[Step, ...] = (
     Step("gateway", "gateway", ("--seconds", "4", "--rounds", "3", "--levels", "1,8,32,64"),
          ("--seconds", "2", "--rounds", "1", "--levels", "1,32")),
-    Step("db", "db", ("--seconds", "6"), ("--seconds", "2")),
-    Step("enrich-sqlite", "enrich", ("--seconds", "8", "--levels", "16,64,256", "--database", "sqlite"),
-         ("--seconds", "3", "--levels", "64", "--database", "sqlite")),
-    Step("enrich-mariadb", "enrich", ("--seconds", "8", "--levels", "16,64,256", "--database", "mariadb"),
-         ("--seconds", "3", "--levels", "64", "--database", "mariadb"), mariadb=True),
+    Step("db", "db", ("--seconds", "6", "--rounds", "3"), ("--seconds", "2", "--rounds", "1", "--no-flames")),
+    Step("enrich-sqlite", "enrich", ("--seconds", "8", "--database", "sqlite", "--output", "enrich"),
+         ("--seconds", "3", "--rounds", "1", "--levels", "64", "--latencies", "0.05", "--database",
+          "sqlite", "--no-flames", "--output", "enrich")),
+    Step("enrich-mariadb", "enrich", ("--seconds", "8", "--database", "mariadb", "--output", "enrich"),
+         ("--seconds", "3", "--rounds", "1", "--levels", "64", "--latencies", "0.05", "--database",
+          "mariadb", "--no-flames", "--output", "enrich"), mariadb=True),
     Step("system", "system", ("--seconds", "8"), ("--seconds", "3")),
     Step("memory", "memory", ("--seconds", "8"), ("--seconds", "3")),
 )  # fmt: skip

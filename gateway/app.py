@@ -31,6 +31,7 @@ from gateway.ratelimit import RateLimiter, RedisBuckets
 from gateway.reload import Reloader
 from gateway.rollout import system_clock
 from gateway.settings import GatewaySettings
+from gateway.target_check import check_targets, fetch_documents
 from gateway.transport.pool import UpstreamPool
 from gateway.types import Clock, Receive, Scope, Send
 from gateway.websocket import proxy_websocket
@@ -105,6 +106,9 @@ class Gateway:
         self.on_startup: list[Callable[[], Awaitable[None]]] = []
         self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
         self._watcher: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        #: The last target check's findings (``gateway.target_check``), also logged as warnings.
+        self.target_issues: list[str] = []
         self._drainer: asyncio.Task[None] | None = None
 
     def _differences(self) -> Registry:
@@ -117,11 +121,30 @@ class Gateway:
 
     def cutover_state(self) -> dict[str, Any]:
         """The dashboard's numbers (the JSON of ``/_gateway/api/cutover``)."""
-        return cutover_state(self.cutover, self.tables.table, self.reloader.last)
+        return cutover_state(self.cutover, self.tables.table, self.reloader.last, self.limiter.refused)
 
     def _swapped(self, old: CompiledTable, new: CompiledTable) -> None:
         last = self.reloader.last
         self.cutover.on_swap(old, new, source=last.trigger if last is not None else "reload")
+        self._check_targets_later(new)
+
+    def _check_targets_later(self, table: CompiledTable) -> None:
+        """Warn, off the request path, about routes whose target's OpenAPI lacks what they send."""
+        if any(upstream.openapi for upstream in table.upstreams.values()):
+            task = asyncio.get_running_loop().create_task(self._check_targets(table))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _check_targets(self, table: CompiledTable) -> None:
+        documents, issues = await asyncio.to_thread(fetch_documents, table)
+        # The legacy endpoints are known once the coverage report loaded them; until then only the
+        # routes' own paths are checked (``check --upstreams`` always reads them).
+        issues += check_targets(table, documents, self.cutover.coverage.endpoints)
+        self.target_issues = [str(issue) for issue in issues]
+        for issue in issues:
+            self.log.warning(
+                "reload.target_missing", route=issue.route, line=issue.line, message=issue.message
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -157,6 +180,7 @@ class Gateway:
         if self.settings.watch:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
         await self.cutover.start(self.tables.table)
+        self._check_targets_later(self.tables.table)
         for hook in self.on_startup:
             await hook()
 
@@ -172,6 +196,8 @@ class Gateway:
             self._access_buffer.drain()
 
     async def shutdown(self) -> None:
+        for task in list(self._background):
+            task.cancel()
         for hook in [self.cutover.aclose, *self.on_shutdown]:
             try:
                 await hook()

@@ -49,6 +49,11 @@ class LegacyCoverage:
         self._error: str | None = None
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def endpoints(self) -> list[Endpoint]:
+        """The legacy endpoints once loaded (empty until the first report asked for them)."""
+        return self._endpoints or []
+
     def report(
         self, table: CompiledTable, at: float, pinned: Collection[str], traffic: Mapping[str, float]
     ) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import decimal
 import json
+import re
 import uuid
 from datetime import date
 from typing import Any
@@ -55,6 +56,9 @@ def _flask_default(o: Any) -> Any:
 _STDLIB = json.JSONEncoder(ensure_ascii=True, sort_keys=True, separators=(",", ":"), default=_flask_default)
 
 
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
+
+
 def _orjson_is_exact(out: bytes) -> bool:
     """True when the stdlib with Flask's options would write these very bytes.
 
@@ -87,8 +91,7 @@ def encode(content: Any) -> bytes:
 class LegacyJSONResponse(JSONResponse):
     """A JSON answer with legacy's bytes; Content-Length follows from them.
 
-    A JSONResponse (only `render` differs) so that FastAPI documents each route's response
-    model; for any other Response class it documents the body as a plain string.
+    A JSONResponse subclass so FastAPI documents the routes that use it as JSON in /openapi.json.
     """
 
     media_type = MEDIA_TYPE
@@ -105,6 +108,21 @@ class LegacyJSONResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return encode(content)
+
+
+def loads(text: str | bytes) -> Any:
+    """`json.loads`, by orjson when it can (about four times faster on stored JSON columns).
+
+    Used as the engines' `json_deserializer`: orjson gives the same values for valid JSON and
+    refuses some text the stdlib accepts (NaN, Infinity, lone surrogates), which then goes to
+    the stdlib. Integers past 64 bits orjson would turn into floats: any run of 19 or more
+    digits (a false alarm inside a string only costs speed) goes to the stdlib first."""
+    if _LONG_DIGITS.search(text if isinstance(text, str) else text.decode("utf-8", "replace")):
+        return json.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def legacy_json(body: Any, status_code: int = 200) -> LegacyJSONResponse:

@@ -41,13 +41,9 @@ IntLike = Annotated[
     Any, AfterValidator(_int_like), WithJsonSchema({"anyOf": [{"type": "integer"}, *_SCALAR_SCHEMA]})
 ]
 TextLike = Annotated[Any, AfterValidator(_scalar), WithJsonSchema({"anyOf": _SCALAR_SCHEMA})]
-
-
-# Response fields that legacy fills with the value the client sent (the column coerces what it
-# stores, the answer echoes it unchanged: `"duration": true` is answered true, read back as 1).
-# Services keep that answer (issue 20: indistinguishable), and the document says so.
-EchoedText = Annotated[Any, WithJsonSchema({"anyOf": _SCALAR_SCHEMA})]
-EchoedInt = EchoedText
+# In an answer: a column legacy fills with whatever scalar the client sent (echoed as sent, read
+# back as the database kept it: SQLite keeps 1.5 in an INTEGER column, 7 in a TEXT one as "7").
+Echoed = Annotated[Any, WithJsonSchema({"anyOf": _SCALAR_SCHEMA})]
 
 
 def validate_body(

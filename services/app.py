@@ -22,7 +22,7 @@ from services.app_settings.cache import SettingsCache
 from services.artists import router as artists
 from services.auth import router as auth
 from services.auth.setup import install_auth
-from services.db import create_engine, create_sessionmaker, create_sqlite_writers
+from services.db import create_engine, create_read_engine, create_sessionmaker, create_sqlite_writers
 from services.enrichment import router as enrichment
 from services.errors import install_error_handlers
 from services.logs import configure_logging
@@ -62,6 +62,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    read_engine = create_read_engine(settings, engine)
+    app.state.read_engine = read_engine
+    app.state.read_sessionmaker = create_sessionmaker(read_engine)
     app.state.sqlite_writers = create_sqlite_writers(settings)
     app.state.settings_cache = SettingsCache(ttl=settings.settings_cache_ttl)
     # Startup objects (modules, routes, schemas) never die: keep them out of every later
@@ -71,6 +74,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        if read_engine is not engine:
+            await read_engine.dispose()
         await engine.dispose()
 
 

@@ -1,9 +1,17 @@
-"""The async database layer: one engine and one session factory per process.
+"""The async database layer: one engine and one session factory per process (on MariaDB a
+second, autocommit engine for read-only requests).
 
 `SessionDep` gives each request one `AsyncSession` inside one transaction
 (`session.begin()`): committed when the handler returns, rolled back when it raises, and
 finished *before* the response is sent, so a client that reads back through the legacy app
 sees its write.
+
+Read-only requests (GET, HEAD, OPTIONS) on MariaDB take their session from the read engine,
+whose connections run in autocommit mode: each SELECT is its own transaction, so there is no
+COMMIT to send at the end, no ROLLBACK when the connection returns to the pool, and no
+snapshot held open between requests. With the idle-only ping of `services/_mysql.py`, a read
+is one round trip instead of four. A GET that does write (an API key's last use) has each
+statement committed as it runs.
 
 On SQLite, the write requests of the short resource routes also take the process's
 `SqliteWriters` lock for their transaction. SQLite has one writer at a time; without the
@@ -24,27 +32,30 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from services import _sqlite
+from services import _mysql, _sqlite
 from services._bounds import guard_statements
+from services._legacy_json import loads
 from services.settings import Settings
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """The process's engine: SQLite with WAL + busy timeout, MariaDB with an explicit pool.
+def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
+    """The process's engine: SQLite with WAL + busy timeout, MariaDB with an explicit pool
+    (`autocommit`: the read engine's connections, see the module docstring).
 
     Both refuse a parameter no driver can bind (services/_bounds.py) with the client's 400.
     """
-    engine = _create_engine(settings)
+    engine = _create_engine(settings, autocommit=autocommit)
     guard_statements(engine)
     return engine
 
 
-def _create_engine(settings: Settings) -> AsyncEngine:
+def _create_engine(settings: Settings, *, autocommit: bool) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url,
             echo=settings.db_echo,
             connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
+            json_deserializer=loads,
             module=_sqlite.dbapi(),  # one worker-thread trip per statement (services/_sqlite.py)
             # Every admitted request may hold a connection; each one beyond the pool is a new
             # sqlite3 connection, worker thread and PRAGMA round, closed again on return.
@@ -64,15 +75,31 @@ def _create_engine(settings: Settings) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _pragmas)
         _sqlite.use_plain_like(engine)
         return engine
-    return create_async_engine(
+    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+    engine = create_async_engine(
         settings.database_url,
         echo=settings.db_echo,
-        pool_size=settings.db_pool_size,
+        module=_mysql.dbapi(settings.mysql_driver),
+        json_deserializer=loads,
+        # Every admitted request may hold a connection: an overflow connection is closed again
+        # as it returns, so a pool smaller than the admission limit reconnects under load.
+        pool_size=max(settings.db_pool_size, settings.max_in_flight),
         max_overflow=settings.db_max_overflow,
         pool_recycle=settings.db_pool_recycle,
         pool_timeout=settings.db_pool_timeout,
-        pool_pre_ping=True,
+        # Last in, first out: under light load one connection stays hot and the others idle
+        # (and are pinged when they are needed again) instead of every one going stale in turn.
+        pool_use_lifo=True,
+        **options,
     )
+    _mysql.ping_when_idle(engine, settings.db_ping_after_idle)
+    return engine
+
+
+def create_read_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
+    """The engine of read-only requests: `engine` itself on SQLite (sqlite3 opens no
+    transaction for a SELECT), an autocommit twin on MariaDB."""
+    return engine if settings.is_sqlite else create_engine(settings, autocommit=True)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -102,8 +129,14 @@ def create_sqlite_writers(settings: Settings) -> SqliteWriters | None:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and one transaction per request."""
-    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    writers: SqliteWriters | None = getattr(request.app.state, "sqlite_writers", None)
+    state = request.app.state
+    if request.method in READ_METHODS:
+        reads: async_sessionmaker[AsyncSession] = getattr(state, "read_sessionmaker", state.sessionmaker)
+        async with reads() as session, session.begin():
+            yield session
+        return
+    factory: async_sessionmaker[AsyncSession] = state.sessionmaker
+    writers: SqliteWriters | None = getattr(state, "sqlite_writers", None)
     if writers is not None and writers.applies(request):
         async with writers.lock, factory() as session, session.begin():
             yield session

@@ -27,18 +27,26 @@ JWT_ALGORITHMS = frozenset({"HS256", "HS384", "HS512", "RS256", "RS384", "RS512"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
 
+# A sync or driverless MySQL URL (the form legacy shares) gets asyncmy, the faster driver
+# (bench/results/db.md); naming aiomysql or asyncmy explicitly keeps that driver.
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
     "sqlite+pysqlite": "sqlite+aiosqlite",
     "sqlite+aiosqlite": "sqlite+aiosqlite",
-    "mysql": "mysql+aiomysql",
-    "mysql+pymysql": "mysql+aiomysql",
+    "mysql": "mysql+asyncmy",
+    "mysql+pymysql": "mysql+asyncmy",
     "mysql+aiomysql": "mysql+aiomysql",
-    "mariadb": "mysql+aiomysql",
-    "mariadb+pymysql": "mysql+aiomysql",
+    "mysql+asyncmy": "mysql+asyncmy",
+    "mariadb": "mysql+asyncmy",
+    "mariadb+pymysql": "mysql+asyncmy",
     "mariadb+aiomysql": "mysql+aiomysql",
+    "mariadb+asyncmy": "mysql+asyncmy",
 }
-_SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite+pysqlite", "mysql+aiomysql": "mysql+pymysql"}
+_SYNC_DRIVERS = {
+    "sqlite+aiosqlite": "sqlite+pysqlite",
+    "mysql+aiomysql": "mysql+pymysql",
+    "mysql+asyncmy": "mysql+pymysql",
+}
 
 
 def to_async_url(url: str) -> str:
@@ -73,6 +81,8 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=20, ge=0)
     db_pool_recycle: int = Field(default=3600, ge=1)  # seconds before a MariaDB connection is replaced
     db_pool_timeout: float = Field(default=30.0, gt=0)
+    # A pooled MariaDB connection idle longer than this is pinged before use (busy ones are not).
+    db_ping_after_idle: float = Field(default=5.0, ge=0)
     db_echo: bool = False
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     # How long the services trust a cached setting (the login guard reads one per request).
@@ -212,6 +222,11 @@ class Settings(BaseSettings):
     @property
     def sync_database_url(self) -> str:
         return to_sync_url(self.database_url)
+
+    @property
+    def mysql_driver(self) -> str:
+        """The async MySQL driver of `database_url` ("asyncmy" or "aiomysql")."""
+        return make_url(self.database_url).drivername.partition("+")[2] or "asyncmy"
 
     @property
     def is_sqlite(self) -> bool:

@@ -91,6 +91,18 @@ def _side(stats: dict[str, Any] | None) -> str:
     )
 
 
+def _limits(row: dict[str, Any]) -> str:
+    """The route's rate limits and how many requests they refused (429)."""
+    policies = row.get("rate_limit") or []
+    if not policies:
+        return ""
+    text = ", ".join(f"{p['limit']}/{p['window_seconds']:g}s per {p['key']}" for p in policies)
+    refused = row.get("rate_limited", 0)
+    return (
+        f'<br><small class="limit" data-limited="{refused}">rate limit {_e(text)}: {refused} refused</small>'
+    )
+
+
 def _route_row(row: dict[str, Any]) -> str:
     rid = _e(row["id"])
     mode = _mode(row)
@@ -122,7 +134,7 @@ def _route_row(row: dict[str, Any]) -> str:
     methods = ",".join(row["methods"]) if row["methods"] else "any"
     return (
         f'<tr data-route="{rid}" data-mode="{_e(mode)}">'
-        f"<td><b>{rid}</b><br><small>{_e(methods)} {_e(row['path'])}</small></td>"
+        f"<td><b>{rid}</b><br><small>{_e(methods)} {_e(row['path'])}</small>{_limits(row)}</td>"
         f'<td><span class="badge {_e(mode)}">{_e(label)}</span></td>'
         f"<td>{flip_text}</td>"
         f'<td class="num" data-share="{rid}">{_pct(row["traffic_share"])}'

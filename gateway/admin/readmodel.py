@@ -7,7 +7,8 @@ a canary route it depends on who asks, so the view says ``bucket`` and gives the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,6 +85,9 @@ class RouteState:
     target_side: SideSnapshot | None
     shadow: dict[str, Any] | None
     guard: GuardView | None
+    #: The route's rate-limit policies and the requests they refused (429) in this process.
+    rate_limit: list[dict[str, Any]] = field(default_factory=list)
+    rate_limited: int = 0
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -107,7 +111,9 @@ class Scoreboard:
         return asdict(self)
 
 
-def route_states(cutover: Cutover, table: CompiledTable, at: float) -> list[RouteState]:
+def route_states(
+    cutover: Cutover, table: CompiledTable, at: float, refused: Mapping[str, int] | None = None
+) -> list[RouteState]:
     outcomes = cutover.outcomes
     totals = outcomes.total_requests()
     diffs = cutover.diffs.routes()
@@ -152,6 +158,8 @@ def route_states(cutover: Cutover, table: CompiledTable, at: float) -> list[Rout
                     tripwire.window.count,
                     tripwire.window.error_rate,
                 ),
+                rate_limit=[quota.describe() for quota in route.quotas],
+                rate_limited=(refused or {}).get(route.id, 0),
             )
         )
     return rows
@@ -187,10 +195,14 @@ def endpoint_coverage(cutover: Cutover, table: CompiledTable) -> dict[str, Any]:
     return cutover.coverage.report(table, cutover.clock(), set(cutover.pins.all()), traffic)
 
 
-def cutover_state(cutover: Cutover, table: CompiledTable, last_reload: Any) -> dict[str, Any]:
-    """Everything the dashboard shows, as the JSON ``/_gateway/api/cutover`` returns."""
+def cutover_state(
+    cutover: Cutover, table: CompiledTable, last_reload: Any, refused: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """Everything the dashboard shows, as the JSON ``/_gateway/api/cutover`` returns.
+
+    ``refused``: requests each route's rate limits answered with 429 (``RateLimiter.refused``)."""
     now = cutover.clock()
-    rows = route_states(cutover, table, now)  # one read for both views: they agree on every count
+    rows = route_states(cutover, table, now, refused)  # one read for both views: they agree on every count
     report = endpoint_coverage(cutover, table)
     return {
         "at": iso_seconds(now),

@@ -76,6 +76,8 @@ class RateLimiter:
         #: While set, Redis failed and is not asked again before this monotonic instant.
         self._store_down_until: float | None = None
         self.metrics.shared.set(1 if store is not None else 0)
+        #: Requests refused per route in this process (the dashboard shows them).
+        self.refused: dict[str, int] = {}
 
     @property
     def shared(self) -> bool:
@@ -91,6 +93,7 @@ class RateLimiter:
             outcome = "allowed" if verdict.allowed else "refused"
             self.metrics.decisions.labels(quota.route, quota.name, outcome).inc()
             if not verdict.allowed:
+                self.refused[quota.route] = self.refused.get(quota.route, 0) + 1
                 return Refusal(quota, verdict)
         return None
 

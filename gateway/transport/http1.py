@@ -59,7 +59,8 @@ class Response:
         if not self._released:
             self._released = True
             conn = self._conn
-            self._pool.release(conn, conn.complete and conn.keep_alive and not conn.closed)
+            reusable = conn.complete and conn.keep_alive and not conn.request_cut and not conn.closed
+            self._pool.release(conn, reusable)
 
 
 class Http1Pool:
@@ -192,7 +193,7 @@ class Http1Pool:
             if writer is not None and not writer.done():
                 # The upstream answered before the whole body was sent: do not reuse the connection.
                 writer.cancel()
-                conn.keep_alive = False
+                conn.request_cut = True
             return Response(conn, self, read_timeout)
         raise AssertionError("unreachable")  # pragma: no cover
 

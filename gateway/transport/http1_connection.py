@@ -48,6 +48,10 @@ class Connection(asyncio.Protocol):
         self.head_request = False
         self.complete = False
         self.keep_alive = False
+        #: Set when the request was not sent whole (the upstream answered first): the rest of its
+        #: body would be read as the next request, so the connection is never reused. Kept apart
+        #: from ``keep_alive``, which the answer's own completion sets.
+        self.request_cut = False
         self.seen_bytes = False
         self._headers_waiter: asyncio.Future[None] | None = None
         self._chunks: collections.deque[bytes] = collections.deque()

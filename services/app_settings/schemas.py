@@ -4,12 +4,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services._validators import EchoedText
+from services._validators import Echoed, TextLike
 
 
 class SettingValue(BaseModel):
     value: str | None
-    description: str | None
+    description: Echoed
     updated_at: str | None
 
 
@@ -24,13 +24,13 @@ class SettingsList(BaseModel):
 
 class SettingUpdate(BaseModel):
     value: Any = Field(description="stored as a string: booleans as true/false, lists/objects as JSON")
-    description: str | None = None
+    description: TextLike = None
 
 
 class SettingWritten(BaseModel):
     key: str
     value: Any
-    description: EchoedText
+    description: Echoed
     updated_at: str = Field(description='always the literal "now" (legacy)')
 
 

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, asc, delete, desc, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Row, Select, asc, bindparam, delete, desc, func, or_, select
 
 from services._bounds import window
 from services.models import Artist, Download, PlaylistEntry, Video
-from services.repository import Repository, count_rows, total_column
+from services.repository import TOTAL_ROWS, Repository, count_rows, total_column
 
 LIST_COLUMNS = (
     Artist.id,
@@ -35,6 +36,36 @@ def video_count_column() -> Any:
     )
 
 
+_ARTISTS, _VIDEOS = Artist.__table__, Video.__table__
+
+
+@functools.cache
+def list_statement(sort: str, descending: bool) -> Select[Any]:
+    """The unfiltered list page for one sort, built once per process as a Core statement (no
+    ORM layers; SQLAlchemy memoizes a statement object's cache key): the artists, each one's
+    video count, and how many artists there are. `offset` and `limit` are bound parameters."""
+    count = (
+        select(func.count(_VIDEOS.c.id))
+        .where(_VIDEOS.c.artist_id == _ARTISTS.c.id)
+        .correlate(_ARTISTS)
+        .scalar_subquery()
+    )
+    columns: dict[str, Any] = {
+        "name": _ARTISTS.c.name,
+        "created_at": _ARTISTS.c.created_at,
+        "updated_at": _ARTISTS.c.updated_at,
+        "video_count": count,
+    }
+    column = columns.get(sort, _ARTISTS.c.name)
+    total = select(func.count()).select_from(_ARTISTS).scalar_subquery().label(TOTAL_ROWS)
+    return (
+        select(*(_ARTISTS.c[c.key] for c in LIST_COLUMNS), count.label("video_count"), total)
+        .order_by(desc(column) if descending else asc(column), asc(_ARTISTS.c.id))
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
 class ArtistRepository(Repository[Artist]):
     model = Artist
 
@@ -49,6 +80,11 @@ class ArtistRepository(Repository[Artist]):
         page: int,
         per_page: int,
     ) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
+        if not filters and not count_filters:
+            fixed = list_statement(sort, order.lower() == "desc")
+            params = {"offset": (page - 1) * per_page, "limit": per_page}
+            rows = (await self.session.execute(fixed, params)).all()
+            return rows, int(rows[0][-1]) if rows else await self.count()
         stmt: Select[*tuple[Any, ...]] = select(*LIST_COLUMNS, video_count.label("video_count")).where(
             *filters
         )

@@ -4,20 +4,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from services._validators import EchoedText, TextLike
+from services._validators import Echoed, TextLike
 
 
 class ArtistListItem(BaseModel):
     id: int
     name: str
     imvdb_id: str | None
-    thumbnail_url: str | None
+    thumbnail_url: Echoed
     auto_download: bool
     keywords: Any
     monitored: bool
     created_at: str | None
     video_count: int
-    folder_path: str | None
+    folder_path: Echoed
     has_thumbnail: bool
     has_imvdb_data: bool
 
@@ -36,7 +36,7 @@ class ArtistRead(BaseModel):
     id: int
     name: str
     imvdb_id: str | None
-    thumbnail_url: EchoedText
+    thumbnail_url: Echoed
     auto_download: bool
     keywords: Any
     monitored: bool
@@ -98,7 +98,7 @@ class ArtistSettingsRead(BaseModel):
     auto_download: bool
     monitored: bool
     keywords: Any
-    folder_path: EchoedText
+    folder_path: Echoed
 
 
 class ArtistSettingsUpdated(BaseModel):

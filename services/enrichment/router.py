@@ -46,7 +46,13 @@ _TRUE = {"true", "1", "yes"}
 
 def enricher(request: Request) -> Enricher:
     state = request.app.state
-    return Enricher(state.sessionmaker, state.settings_cache, state.providers, state.enrichment_write_lock)
+    return Enricher(
+        state.sessionmaker,
+        state.settings_cache,
+        state.providers,
+        state.enrichment_write_lock,
+        getattr(state, "read_sessionmaker", None),
+    )
 
 
 async def release(session: AsyncSession) -> None:

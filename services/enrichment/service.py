@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
@@ -37,6 +37,20 @@ MUSICBRAINZ_ID = "imvdb_metadata.musicbrainz_id"  # not a column: a key of artis
 FRESH_MESSAGE = "Artist metadata is fresh (enriched within 24 hours); use force=true to refresh"
 
 
+_ARTISTS: Table = Artist.__table__  # type: ignore[assignment]  # a declarative class's Table
+# What enrichment reads of an artist, as one Core statement built once: no ORM identity map or
+# compile step on the hot path, and the merge below needs only these columns.
+ARTIST_STATE = select(
+    _ARTISTS.c.id,
+    _ARTISTS.c.name,
+    _ARTISTS.c.spotify_id,
+    _ARTISTS.c.lastfm_name,
+    _ARTISTS.c.imvdb_id,
+    _ARTISTS.c.imvdb_metadata,
+    _ARTISTS.c.genres,
+).where(_ARTISTS.c.id == bindparam("artist_id"))
+
+
 class ArtistNotFound(LookupError):
     pass
 
@@ -51,6 +65,11 @@ class Enricher:
     # SQLite has one writer at a time; queueing our writers here costs nothing, while letting
     # them meet in SQLite's busy handler costs sleeps of up to 100 ms per collision.
     write_lock: asyncio.Lock | None = None
+    # The reads before the providers are asked (services.db: one round trip per read on MariaDB).
+    read_sessions: async_sessionmaker[AsyncSession] | None = None
+
+    def reading(self) -> AsyncSession:
+        return (self.read_sessions or self.sessions)()
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
@@ -76,8 +95,12 @@ class Enricher:
 
     async def enrich_artist(self, artist_id: int, *, force_refresh: bool = False) -> EnrichmentResult:
         started = time.monotonic()
-        async with self.sessions() as session:
-            artist = await session.get(Artist, artist_id) if row_id(artist_id) is not None else None
+        async with self.reading() as session:
+            artist = (
+                (await session.execute(ARTIST_STATE, {"artist_id": artist_id})).first()
+                if row_id(artist_id) is not None
+                else None
+            )
             if artist is None:
                 raise ArtistNotFound(f"Artist {artist_id} not found")
             name, last = artist.name, _enrichment_date(artist)
@@ -114,9 +137,8 @@ class Enricher:
                     metadata["musicbrainz_id"] = changes.pop(MUSICBRAINZ_ID)
                 metadata["enrichment_date"] = utcnow().isoformat()
                 metadata["enrichment_sources"] = list(result.sources_used)
-                written = await session.execute(
-                    update(Artist).where(Artist.id == artist_id).values(**changes, imvdb_metadata=metadata)
-                )
+                stmt = update(_ARTISTS).where(_ARTISTS.c.id == artist_id)
+                written = await session.execute(stmt.values(**changes, imvdb_metadata=metadata))
                 if getattr(written, "rowcount", 1) == 0:
                     raise ArtistNotFound(f"Artist {artist_id} not found")  # deleted meanwhile
                 await session.commit()
@@ -136,7 +158,7 @@ class Enricher:
     async def refresh_video(self, video_id: int) -> tuple[EnrichmentResult, dict[str, Any]] | None:
         """IMVDb video details + Last.fm track.getinfo merged into the video row; None: no video."""
         started = time.monotonic()
-        async with self.sessions() as session:
+        async with self.reading() as session:
             video = await _video(session, video_id) if row_id(video_id) is not None else None
             if video is None:
                 return None
@@ -187,7 +209,7 @@ class Enricher:
         return result, snapshot
 
 
-def _enrichment_date(artist: Artist) -> datetime | None:
+def _enrichment_date(artist: Row[*tuple[Any, ...]]) -> datetime | None:
     raw = (artist.imvdb_metadata or {}).get("enrichment_date")
     if not raw:
         return None
@@ -210,7 +232,7 @@ def merge_genres(existing: list[str] | None, *groups: list[str]) -> list[str]:
 
 async def _artist_changes(
     session: AsyncSession,
-    artist: Artist,
+    artist: Row[*tuple[Any, ...]],
     result: EnrichmentResult,
     spotify: Outcome[Any],
     musicbrainz: Outcome[Any],
@@ -231,9 +253,8 @@ async def _artist_changes(
         imvdb_id = str(imvdb.data.id)
         holder = None
         if artist.imvdb_id != imvdb_id:  # the id is unique: if this artist has it, nobody else does
-            holder = await session.scalar(
-                select(Artist.id).where(Artist.imvdb_id == imvdb_id, Artist.id != artist.id).limit(1)
-            )
+            others = (_ARTISTS.c.imvdb_id == imvdb_id, _ARTISTS.c.id != artist.id)
+            holder = await session.scalar(select(_ARTISTS.c.id).where(*others).limit(1))
         if holder is not None:
             result.errors.append(f"imvdb: id {imvdb_id} already belongs to artist {holder}")
         elif artist.imvdb_id != imvdb_id:

@@ -4,13 +4,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from services._validators import EchoedText, TextLike
+from services._validators import Echoed, TextLike
 
 
 class PlaylistRead(BaseModel):
     id: int
     name: str
-    description: EchoedText
+    description: Echoed
     user_id: int
     username: str | None
     is_public: bool
@@ -18,7 +18,7 @@ class PlaylistRead(BaseModel):
     video_count: int
     total_duration: int
     metadata: Any
-    thumbnail_url: EchoedText
+    thumbnail_url: Echoed
     created_at: str | None
     updated_at: str | None
 
@@ -32,7 +32,7 @@ class EntryVideoRead(BaseModel):
     title: str
     artist_name: str | None
     duration: int | None
-    thumbnail_url: str | None
+    thumbnail_url: Echoed
     status: str | None
     year: int | None
     quality: str | None

@@ -40,7 +40,6 @@ from services.videos.schemas import (
     VideoStatusChanged,
     VideoStatusUpdate,
     VideoUpdate,
-    VideoUpdated,
 )
 
 router = APIRouter(prefix="/api/videos", tags=["videos"], dependencies=[LEGACY_GUARD])
@@ -125,13 +124,8 @@ async def list_videos(
     limit_value = arg_int(request, "limit")
     offset_value = arg_int(request, "offset", 0) or 0
     limit_sql, offset_sql = window(limit=limit_value, offset=max(offset_value, 0))
-    rows, total = await VideoRepository(session).page(
-        stmt=VideoRepository(session).rows(),
-        needs_artist=False,
-        sort=sort,
-        order=order,
-        limit=limit_sql,
-        offset=offset_sql,
+    rows, total = await VideoRepository(session).list_page(
+        sort=sort, order=order, limit=limit_sql, offset=offset_sql
     )
     videos = video_dicts(rows)
     return legacy_json(
@@ -351,7 +345,7 @@ async def get_video(video_id: int, session: SessionDep) -> LegacyJSONResponse:
 
 @router.put(
     "/{video_id:int}",
-    response_model=VideoUpdated,
+    response_model=VideoDetailRead,
     responses=error_responses(400, 404, 409),
     openapi_extra=json_body_doc(VideoUpdate),
 )

@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from services._validators import EchoedInt, EchoedText, IntLike, TextLike
+from services._validators import Echoed, IntLike, TextLike
 
 
 class VideoRead(BaseModel):
@@ -14,28 +14,18 @@ class VideoRead(BaseModel):
     artist_name: str | None
     status: str | None
     imvdb_id: str | None
-    video_url: str | None
+    video_url: Echoed
     local_path: str | None
-    thumbnail_url: str | None
-    duration: int | None
-    quality: str | None
-    year: int | None
+    thumbnail_url: Echoed
+    duration: Echoed
+    quality: Echoed
+    year: Echoed
     video_metadata: Any
     created_at: str | None
 
 
 class VideoDetailRead(VideoRead):
     genres: list[Any]
-
-
-class VideoUpdated(VideoDetailRead):
-    """The answer to an update: legacy echoes these as sent (stored as the columns coerce them)."""
-
-    video_url: EchoedText
-    thumbnail_url: EchoedText
-    quality: EchoedText
-    duration: EchoedInt
-    year: EchoedInt
 
 
 class VideoList(BaseModel):

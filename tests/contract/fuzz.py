@@ -29,7 +29,7 @@ from tests.contract.registry import load
 from tests.support.databases import async_url
 from tests.support.servers import uvicorn_thread, wsgi_thread
 
-EXAMPLES_ENV = "FIGWAY_FUZZ_EXAMPLES"
+EXAMPLES_ENV = "FIGWAY_CONTRACT_FUZZ_EXAMPLES"  # FIGWAY_FUZZ_EXAMPLES is the schemathesis fuzz's
 DEMO_ROLES = {"admin": "ADMIN", "manager": "MANAGER", "user": "USER", "readonly": "READONLY"}
 # Probes that change who may log in: after them the seeded logins are put back on both sides
 # (identically), so later probes keep exercising every role.

@@ -52,7 +52,7 @@ def test_services_answer_as_legacy_under_generated_requests(bench: FuzzBench) ->
         deadline=None,
         database=None,
         # make test: the same requests every run (a red CI names a regression, not a new seed);
-        # make contract-fuzz (FIGWAY_FUZZ_EXAMPLES set): fresh random requests each run.
+        # make contract-fuzz (FIGWAY_CONTRACT_FUZZ_EXAMPLES set): fresh random requests each run.
         derandomize=EXAMPLES_ENV not in os.environ,
         suppress_health_check=list(HealthCheck),
         phases=[Phase.generate],  # generate only: the databases evolve, so no shrinking replay

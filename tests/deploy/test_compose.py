@@ -250,7 +250,7 @@ def test_services_settings_load_with_the_compose_environment(monkeypatch: pytest
     for key, value in environment("services").items():
         monkeypatch.setenv(key, value)
     settings = Settings()
-    assert settings.database_url.startswith("mysql+aiomysql://figway:figway@mariadb:3306/figway")
+    assert settings.database_url.startswith("mysql+asyncmy://figway:figway@mariadb:3306/figway")
     assert "172.16.0.0/12" in settings.trusted_proxies
     assert settings.redis_url is not None and settings.redis_url.get_secret_value() == "redis://redis:6379/0"
 

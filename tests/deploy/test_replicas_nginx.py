@@ -6,7 +6,7 @@ redis-server. The test shows
 
 - canary stickiness: a user stays on one side whichever replica answers;
 - guard decisions: the guard trips on one replica, and the pin it makes is honoured by all three;
-- (with per-route rate limits in the table) a budget that holds across the replicas, not per replica.
+- rate limits: one client's budget is spent once across the replicas, not once per replica.
 
 nginx comes from apt (``.ci/run`` installs it); without it the test skips, or fails when
 ``FIGWAY_REQUIRE_NGINX=1`` (CI).
@@ -19,6 +19,7 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -41,6 +42,8 @@ USERS = 40
 #: Requests per user: with round-robin over three replicas, each user meets every replica.
 PER_USER = 2 * REPLICAS
 GUARD_MIN_REQUESTS = 6
+#: Requests per hour for one API key on /api/limited; the test spends it from three replicas.
+RATE_LIMIT = 12
 
 
 def nginx_binary() -> str:
@@ -66,7 +69,7 @@ class Side:
                 return JSONResponse({"error": "boom"}, status_code=500, headers={"x-side": self.name})
             return JSONResponse({"side": self.name}, headers={"x-side": self.name})
 
-        return Starlette(routes=[Route("/api/items", items)])
+        return Starlette(routes=[Route("/api/items", items), Route("/api/limited", items)])
 
 
 def table(legacy: str, services: str) -> str:
@@ -84,14 +87,20 @@ def table(legacy: str, services: str) -> str:
         "    rollout:\n"
         "      - {from: '2020-01-06T00:00:00', mode: canary, percent: 50}\n"
         f"    guard: {{max_error_rate: 0.1, min_requests: {GUARD_MIN_REQUESTS}, window: 60s}}\n"
+        "  - id: limited\n"
+        "    path: /api/limited\n"
+        "    methods: [GET]\n"
+        "    to: legacy\n"
+        f"    rate_limit: {{limit: {RATE_LIMIT}, window: 1h, key: api_key}}\n"
     )
 
 
 @contextlib.contextmanager
-def replica(routing: Path, redis_url: str, state: Path) -> Iterator[RunningServer]:
+def replica(routing: Path, redis_url: str, state: Path, prefix: str) -> Iterator[RunningServer]:
     port = free_port()
     env = {
         "REDIS_URL": redis_url,
+        "GATEWAY_RATE_LIMIT_PREFIX": prefix,  # replicas that share budgets share it
         "GATEWAY_ADMIN_TOKEN": TOKEN,
         "GATEWAY_STATE_DIR": str(state),
         "GATEWAY_TRUSTED_PROXIES": "127.0.0.1/32",  # nginx: its X-Forwarded-For is kept
@@ -167,7 +176,7 @@ def user(index: int) -> dict[str, str]:
     return {"X-API-Key": f"user-{index}"}
 
 
-def test_three_replicas_behind_nginx_agree_on_canary_sides_and_guard_pins(tmp_path: Path) -> None:
+def test_three_replicas_behind_nginx_agree_on_canary_sides_guard_pins_and_rate_limits(tmp_path: Path) -> None:
     legacy_side, services_side = Side("legacy"), Side("services")
     with (
         redis_server(tmp_path / "redis") as redis_url,
@@ -177,10 +186,9 @@ def test_three_replicas_behind_nginx_agree_on_canary_sides_and_guard_pins(tmp_pa
         routing = tmp_path / "routing.yaml"
         routing.write_text(table(legacy.url, services.url))
         with contextlib.ExitStack() as stack:
-            replicas = [
-                stack.enter_context(replica(routing, redis_url, tmp_path / f"state-{n}"))
-                for n in range(REPLICAS)
-            ]
+            prefix = f"figway-test-{uuid.uuid4().hex[:12]}"
+            states = [tmp_path / f"state-{n}" for n in range(REPLICAS)]
+            replicas = [stack.enter_context(replica(routing, redis_url, state, prefix)) for state in states]
             balancer = stack.enter_context(nginx(tmp_path / "nginx", [r.port for r in replicas]))
             addresses = {f"127.0.0.1:{r.port}" for r in replicas}
 
@@ -210,7 +218,7 @@ def test_three_replicas_behind_nginx_agree_on_canary_sides_and_guard_pins(tmp_pa
                         break
             services_side.failing.clear()
             route = httpx.get(f"{first.url}/_gateway/api/routes", headers=ADMIN, timeout=10).json()
-            (items,) = route["routes"]
+            items = next(r for r in route["routes"] if r["id"] == "items")
             assert items["pinned"] and items["pinned"]["by"] == "guard", items
 
             # Every replica honours the pin: target-side users now get legacy from each of them.
@@ -233,7 +241,8 @@ def test_three_replicas_behind_nginx_agree_on_canary_sides_and_guard_pins(tmp_pa
             assert seen == {"legacy"}
             for r in replicas:
                 state = httpx.get(f"{r.url}/_gateway/api/routes", headers=ADMIN, timeout=10).json()
-                assert state["routes"][0]["pinned"]["by"] == "guard", r.url
+                pinned = next(r["pinned"] for r in state["routes"] if r["id"] == "items")
+                assert pinned["by"] == "guard", r.url
 
             # Released on replica 2: everyone is back on their own side, on every replica.
             released = httpx.post(
@@ -252,3 +261,18 @@ def test_three_replicas_behind_nginx_agree_on_canary_sides_and_guard_pins(tmp_pa
                 for index in range(USERS):
                     answer = client.get("/api/items", headers=user(index))
                     assert {answer.headers["x-side"]} == sides[index]
+
+                # 3. One budget across the replicas: 30 requests of one key, round-robin over three
+                # replicas (10 each, under the limit of 12 each would a replica count alone).
+                spent = [client.get("/api/limited", headers={"X-API-Key": "spender"}) for _ in range(30)]
+                other = client.get("/api/limited", headers={"X-API-Key": "saver"})
+            statuses = [answer.status_code for answer in spent]
+            assert statuses.count(200) == RATE_LIMIT and statuses.count(429) == 30 - RATE_LIMIT, statuses
+            assert statuses == [200] * RATE_LIMIT + [429] * (30 - RATE_LIMIT)
+            admitted_by = {a.headers["x-replica"] for a in spent if a.status_code == 200}
+            refused_by = {a.headers["x-replica"] for a in spent if a.status_code == 429}
+            assert admitted_by == refused_by == addresses
+            refused = spent[-1]
+            assert refused.headers["ratelimit-policy"] == f'"limited";q={RATE_LIMIT};w=3600'
+            assert int(refused.headers["retry-after"]) > 0
+            assert other.status_code == 200  # another client's budget is its own

@@ -612,7 +612,10 @@ def main(argv: list[str] | None = None) -> None:
         token_ttl=args.token_ttl,
         seed=args.seed,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # Keep idle connections as long as the real providers' front ends do (nginx's default 75 s),
+    # not uvicorn's 5 s: a client's pooled connections would otherwise be dropped between
+    # bursts and the benchmarks would measure reconnects the real services do not cause.
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_keep_alive=75)
 
 
 if __name__ == "__main__":

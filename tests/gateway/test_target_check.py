@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,3 +137,46 @@ def test_the_projects_routing_table_sends_the_services_only_what_they_serve(serv
     result = _check(ROOT / "routing.yaml", services)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK" in result.stdout
+
+
+def test_every_reload_warns_about_what_a_target_lacks(tmp_path: Path) -> None:
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from gateway.app import Gateway
+    from gateway.settings import GatewaySettings
+
+    async def document(request: object) -> JSONResponse:
+        return JSONResponse({"openapi": "3.1.0", "paths": {"/api/videos/": {"get": {}}}})
+
+    with uvicorn_thread(Starlette(routes=[Route("/openapi.json", document)])) as target:
+        routing = tmp_path / "routing.yaml"
+        routing.write_text(
+            TABLE.replace('url: "http://127.0.0.1:9", openapi', f'url: "{target.url}", openapi')
+        )
+        settings = GatewaySettings(routing_file=routing, watch=False, state_dir=None, redis_url=None)
+        gateway = Gateway(settings)
+        warnings: list[dict[str, object]] = []
+
+        class Recorder:
+            def __getattr__(self, name: str) -> object:
+                return lambda event, **fields: warnings.append({"level": name, "event": event, **fields})
+
+        gateway.log = Recorder()
+        with uvicorn_thread(gateway) as server:
+            deadline = time.monotonic() + 20
+            while not gateway.target_issues and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert gateway.target_issues == [
+                f"{routing}:13 [route list]: target 'services' serves no POST /api/videos/ (route path "
+                "/api/videos/), which this route sends it now: its OpenAPI document has no such operation"
+            ]
+            gateway.target_issues = []
+            assert httpx.post(f"{server.url}/_gateway/api/reload", timeout=10).status_code == 200
+            while not gateway.target_issues and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(gateway.target_issues) == 1
+    missing = [w for w in warnings if w["event"] == "reload.target_missing"]
+    assert len(missing) == 2 and missing[0]["route"] == "list" and missing[0]["level"] == "warning"

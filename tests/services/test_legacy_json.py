@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services._legacy_http import legacy_json
-from services._legacy_json import encode
+from services._legacy_json import encode, loads
 
 _FLASK = Flask(__name__)
 
@@ -56,6 +56,10 @@ def test_legacy_json_is_sorted_ascii_compact_with_a_newline() -> None:
         {"enum": Color.RED, "bool": True, "none": None, "e": "1e5", "z": {"b": 1, "a": 2}},
         [{"a": "x.y"}, "2.5", 2],
         {},
+        # the float pre-check: floats as array elements and nested values, float-like text
+        [1, 2.5, [-1e20, [0.5]]],
+        0.00001,
+        {"s": 'x":1.5', "t": "a,1.5", "w": "2026-11-25T16:09:40.123", "n": [3, -7]},
     ],
 )
 def test_bytes_are_flasks(value: Any) -> None:
@@ -80,6 +84,20 @@ json_values = st.recursive(
 def test_any_json_value_encodes_as_flask_does(value: Any) -> None:
     assert encode(value) == flask_bytes(value)
     assert json.loads(encode(value)) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [1, 2.5, "x"], "b": null}',
+        '{"big": 123456789012345678901234567890}',
+        "[-9223372036854775809, 1]",
+        "[NaN, 1]",
+        '"\\ud800"',
+    ],
+)
+def test_loads_reads_stored_json_as_the_stdlib_does(text: str) -> None:
+    assert json.dumps(loads(text)) == json.dumps(json.loads(text))
 
 
 def test_a_float_is_never_left_to_orjson_but_a_timestamp_is() -> None:

@@ -15,10 +15,11 @@ from services.settings import ROOT, Settings, to_async_url, to_sync_url
         ("sqlite+pysqlite:////tmp/a.db", "sqlite+aiosqlite:////tmp/a.db"),
         ("sqlite+aiosqlite:///:memory:", "sqlite+aiosqlite:///:memory:"),
         ("sqlite:///var/x.db", f"sqlite+aiosqlite:///{ROOT / 'var' / 'x.db'}"),
-        ("mysql+pymysql://u:p%40ss@db:3306/figway", "mysql+aiomysql://u:p%40ss@db:3306/figway"),
-        ("mysql://u:p@db/figway", "mysql+aiomysql://u:p@db/figway"),
-        ("mariadb+pymysql://u:p@db/figway", "mysql+aiomysql://u:p@db/figway"),
+        ("mysql+pymysql://u:p%40ss@db:3306/figway", "mysql+asyncmy://u:p%40ss@db:3306/figway"),
+        ("mysql://u:p@db/figway", "mysql+asyncmy://u:p@db/figway"),
+        ("mariadb+pymysql://u:p@db/figway", "mysql+asyncmy://u:p@db/figway"),
         ("mysql+aiomysql://u:p@db/figway", "mysql+aiomysql://u:p@db/figway"),
+        ("mysql+asyncmy://u:p@db/figway", "mysql+asyncmy://u:p@db/figway"),
     ],
 )
 def test_database_urls_are_converted_to_the_async_driver(given: str, expected: str) -> None:
@@ -29,6 +30,12 @@ def test_database_urls_are_converted_to_the_async_driver(given: str, expected: s
 def test_the_sync_url_for_alembic_uses_pysqlite_or_pymysql() -> None:
     assert to_sync_url("sqlite+aiosqlite:////tmp/a.db") == "sqlite+pysqlite:////tmp/a.db"
     assert Settings(database_url="mysql+aiomysql://u:p@h/d").sync_database_url == "mysql+pymysql://u:p@h/d"
+    assert Settings(database_url="mysql+asyncmy://u:p@h/d").sync_database_url == "mysql+pymysql://u:p@h/d"
+
+
+def test_the_mysql_driver_is_asyncmy_unless_aiomysql_is_named() -> None:
+    assert Settings(database_url="mysql+pymysql://u:p@h/d").mysql_driver == "asyncmy"
+    assert Settings(database_url="mysql+aiomysql://u:p@h/d").mysql_driver == "aiomysql"
 
 
 def test_an_unsupported_database_driver_fails_at_startup() -> None:

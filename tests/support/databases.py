@@ -56,9 +56,9 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
 
 
 def async_url(sync_url: str) -> str:
-    """The same database for the async services: aiosqlite / aiomysql."""
+    """The same database for the async services: aiosqlite / asyncmy (the services' default)."""
     url = make_url(sync_url)
     driver = {"sqlite+pysqlite": "sqlite+aiosqlite", "sqlite": "sqlite+aiosqlite"}.get(
-        url.drivername, "mysql+aiomysql"
+        url.drivername, "mysql+asyncmy"
     )
     return url.set(drivername=driver).render_as_string(hide_password=False)

@@ -99,7 +99,7 @@ async def test_redis_is_asked_again_after_the_retry_interval_and_recovery_is_log
 ) -> None:
     registry = CollectorRegistry()
     clock = _Clock()
-    store = _FlakyStore(redis_url, prefix=key_prefix)
+    store = _FlakyStore(redis_url, prefix=key_prefix, timeout=5.0)
     limiter = RateLimiter(store=store, registry=registry, clock=clock, retry_after=5.0)
     quotas = _quotas({"limit": 10, "window": 60})
     with capture_logs() as logs:

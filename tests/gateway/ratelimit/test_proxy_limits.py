@@ -67,6 +67,11 @@ def test_over_limit_requests_get_429_and_are_neither_forwarded_nor_mirrored(tmp_
             assert explained["rate_limits"] == [
                 {"name": "search", "limit": 3, "window_seconds": 3600.0, "burst": 3, "key": "address"}
             ]
+            # the dashboard: the read model and the board say what each route's limit refused
+            rows = {r["id"]: r for r in client.get("/_gateway/api/cutover").json()["routes"]}
+            assert (rows["search"]["rate_limited"], rows["per-key"]["rate_limited"]) == (2, 2)
+            board = client.get("/_gateway/api/cutover/board").text
+            assert "rate limit 3/3600s per address: 2 refused" in board
             routes = {r["id"]: r for r in client.get("/_gateway/api/routes").json()["routes"]}
             assert routes["per-key"]["rate_limit"][0]["key"] == "api_key"
             assert routes["search"]["rate_limit"][0]["limit"] == 3

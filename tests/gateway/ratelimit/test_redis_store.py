@@ -17,8 +17,8 @@ def _quota(limit: int, window: float):  # type: ignore[no-untyped-def]
 async def test_concurrent_takes_from_two_clients_admit_exactly_the_burst(
     redis_url: str, key_prefix: str
 ) -> None:
-    first = RedisBuckets(redis_url, prefix=key_prefix)
-    second = RedisBuckets(redis_url, prefix=key_prefix)
+    first = RedisBuckets(redis_url, prefix=key_prefix, timeout=5.0)
+    second = RedisBuckets(redis_url, prefix=key_prefix, timeout=5.0)
     quota = _quota(25, 3600)
     try:
         verdicts = await asyncio.gather(*(store.take("addr:1", quota) for store in [first, second] * 40))
@@ -33,7 +33,7 @@ async def test_concurrent_takes_from_two_clients_admit_exactly_the_burst(
 
 
 async def test_a_bucket_expires_with_its_theoretical_arrival_time(redis_url: str, key_prefix: str) -> None:
-    store = RedisBuckets(redis_url, prefix=key_prefix)
+    store = RedisBuckets(redis_url, prefix=key_prefix, timeout=5.0)
     quota = _quota(2, 60)
     client = Redis.from_url(redis_url)
     try:
