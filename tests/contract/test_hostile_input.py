@@ -194,3 +194,13 @@ def test_a_value_too_long_for_its_column_is_refused_where_legacy_fails(pair: Pai
     else:
         assert (old.status, new.status) == (500, 400), (old.body, new.body)
         assert new.body == {"error": "Invalid value: does not fit its column"}
+
+
+@pytest.mark.parametrize("keywords", [5, 2.5, "7"])
+def test_a_number_stored_in_a_json_column_reads_back(pair: Pair, keywords: Any) -> None:
+    """SQLite keeps a JSON document that is a bare number as a number (NUMERIC affinity); the
+    services' JSON decoder took only text, so every later read of the artist answered 500."""
+    pair.check("PUT", "/api/artists/4/settings", as_user="admin", json={"keywords": keywords}, expect=200)
+    read = pair.send("services", "GET", "/api/artists/4", as_user="admin")
+    assert read.status == 200 and read.body["keywords"] == keywords
+    assert pair.send("services", "GET", "/api/artists/?per_page=100", as_user="admin").status == 200
