@@ -160,7 +160,8 @@ def report(cells: dict[tuple[str, str], Cell], args: argparse.Namespace, keys: l
             lines.append(
                 f"| {key} | {side} | {rps:.1f} | {ratio} | {cell.median('p50_ms'):.0f} | "
                 f"{cell.median('p99_ms'):.0f} | {cell.median('cpu_ms_per_request'):.2f} | {cell.errors} | "
-                f"{calls / requests if requests else 0:.2f} | {fake_ms:.3f} | {cell.median('load_average')} |"
+                f"{calls / requests if requests else 0:.2f} | {fake_ms:.3f} | "
+                f"{cell.median('load_average'):.1f} |"
             )
     return "\n".join(lines) + "\n"
 

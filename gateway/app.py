@@ -24,13 +24,14 @@ from gateway.forwarding import HeaderRewriter
 from gateway.hooks import ExchangeHooks
 from gateway.loader import load_table
 from gateway.logs import buffered_logger, configure_logging, get_logger
-from gateway.metrics import CutoverCollector, GatewayMetrics
+from gateway.metrics import CutoverCollector, GateCollector, GatewayMetrics
 from gateway.mirroring import Mirroring
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimiter, RedisBuckets
 from gateway.reload import Reloader
 from gateway.rollout import system_clock
 from gateway.settings import GatewaySettings
+from gateway.spans import SpanExport
 from gateway.target_check import check_targets, fetch_documents
 from gateway.transport.pool import UpstreamPool
 from gateway.types import Clock, Receive, Scope, Send
@@ -69,6 +70,7 @@ class Gateway:
             trusted_proxies=self.settings.trusted_proxies,
             request_id_name=self.settings.request_id_header.lower().encode("latin-1"),
         )
+        self.spans = SpanExport.from_environment()
         self.proxy = Proxy(
             tables=self.tables,
             pool=self.pool,
@@ -82,6 +84,7 @@ class Gateway:
             mirroring=Mirroring(cutover.mirror, rewriter),
             hooks=hooks,
             limiter=self.limiter,
+            spans=self.spans,
         )
         self.reloader = Reloader(
             path=self.settings.routing_file,
@@ -93,6 +96,7 @@ class Gateway:
         self.metrics.registry.register(
             CutoverCollector(cutover.outcomes, cutover.diffs, cutover.pins, cutover.breakers)
         )
+        self.metrics.registry.register(GateCollector(cutover.gates))
         self.reloader.listeners.append(self._swapped)
         self.reloader.failure_listeners.append(cutover.on_reload_failed)
         self.admin = build_admin(AdminParts(self.settings, self.tables, self.reloader, self.metrics, cutover))
@@ -203,6 +207,8 @@ class Gateway:
                 await hook()
             except Exception:
                 self.log.exception("gateway.shutdown_hook_failed")
+        if self.spans is not None:
+            await asyncio.to_thread(self.spans.shutdown)  # flushes the queued spans (blocking I/O)
         if self._drainer is not None:
             self._drainer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

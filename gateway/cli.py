@@ -164,6 +164,12 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
         f"upstream {result['upstream']} ({result['upstream_url']})",
         file=out,
     )
+    hold = result["hold"]
+    if hold is not None:
+        print(f"  HELD in {hold['serving']} (the calendar says {hold['calendar']}): {hold['why']}", file=out)
+        print(f"    requires: {hold['requires']}", file=out)
+        print(f"    missing: {hold['missing'] or '-'}", file=out)
+        print(f"    evidence: {hold['evidence']}", file=out)
     for name, value in result["inputs"].items():
         print(f"  input {name}: {json.dumps(value)}", file=out)
     if result["why"]:

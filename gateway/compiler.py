@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from gateway.errors import ConfigError, ConfigIssue
+from gateway.gates.rules import Gate, compile_gates, evidence_fingerprint
 from gateway.groups import check_groups
 from gateway.matcher import AmbiguousRoute, Matcher, Template, TemplateError, parse_template
 from gateway.ratelimit.policy import Quota, compile_quotas
@@ -63,6 +64,9 @@ class CompiledRoute:
     shadow: Shadow | None
     line: int | None = None
     group: str | None = None
+    #: The phases that wait for evidence (``gateway.gates``), and the key their evidence is kept under.
+    gates: tuple[Gate, ...] = ()
+    evidence: str = ""
     quotas: tuple[Quota, ...] = ()
 
     def allows(self, method: str) -> bool:
@@ -178,7 +182,8 @@ def compile_table(
     issues: list[ConfigIssue] = []
 
     def problem(route: str | None, message: str, key: str | None = None) -> None:
-        issues.append(ConfigIssue(source, lines.get(key) if key else None, route, message))
+        line = (lines.get(key) or lines.get(key.split(".")[0])) if key else None
+        issues.append(ConfigIssue(source, line, route, message))
 
     if table.default not in table.upstreams:
         problem(None, f"default upstream {table.default!r} is not defined in upstreams", "default")
@@ -213,6 +218,11 @@ def compile_table(
                     route.id, "rollout phases overlap: each `from` must be later than the one before", where
                 )
                 break
+        gates: tuple[Gate, ...] = ()
+        if route.rollout:
+            gates, gate_issues = compile_gates(route.rollout, schedule, table.evidence)
+            for phase_index, message in gate_issues:
+                problem(route.id, f"rollout[{phase_index}]: {message}", f"{where}.rollout#{phase_index}")
         try:
             template = parse_template(route.path)
         except TemplateError as exc:
@@ -232,6 +242,10 @@ def compile_table(
             shadow=route.shadow,
             line=lines.get(where),
             group=route.group,
+            gates=gates,
+            evidence=evidence_fingerprint(route.path, route.methods, target, route.legacy or table.default)
+            if gates
+            else "",
             quotas=compile_quotas(route.id, route.rate_limit),
         )
         if route.group is not None:

@@ -21,6 +21,8 @@ from gateway.canary import OverridePolicy
 from gateway.compiler import CompiledRoute, CompiledTable, route_fingerprint
 from gateway.coverage import LegacyCoverage
 from gateway.decide import Decider, is_rollout
+from gateway.gates.keeper import DEFAULT_INTERVAL, DEFAULT_SETTLE, Gatekeeper, build_evidence_store
+from gateway.gates.store import EvidenceStore, Opened
 from gateway.health import HealthChecker
 from gateway.history import ChangeHistory, snapshot_table
 from gateway.pins.sharing import PinSharing, build_pin_store
@@ -52,8 +54,20 @@ class Cutover:
         breaker_reset: float = 10.0,
         monotonic: Clock = time.monotonic,
         legacy_app: str | None = None,
+        evidence_store: EvidenceStore | None = None,
+        evidence_interval: float = DEFAULT_INTERVAL,
+        evidence_settle: float = DEFAULT_SETTLE,
     ) -> None:
         self.clock = clock
+        self.history = ChangeHistory()
+        #: Flip evidence and the holds it lifts (``gateway.gates``): the decider reads its holds.
+        self.gates = Gatekeeper(
+            evidence_store if evidence_store is not None else build_evidence_store(state_dir=state_dir),
+            clock=clock,
+            interval=evidence_interval,
+            settle=evidence_settle,
+            note=self._note,
+        )
         if pin_store is None:
             pin_store = (
                 JsonFilePinStore(state_dir / "pins.json") if state_dir is not None else MemoryPinStore()
@@ -64,14 +78,22 @@ class Cutover:
             failure_threshold=breaker_threshold, reset_after=breaker_reset, clock=monotonic
         )
         self.decider = Decider(
-            pins=self.pins, breakers=self.breakers, override=OverridePolicy.build(admin_token, trusted)
+            pins=self.pins,
+            breakers=self.breakers,
+            override=OverridePolicy.build(admin_token, trusted),
+            holds=self.gates.holds,
         )
         self.outcomes = Outcomes(
             pins=self.pins, breakers=self.breakers, spawn=self._spawn, monotonic=monotonic
         )
+        self.outcomes.evidence = self.gates.canary
         self.diffs = DiffStore(jsonl=diff_jsonl)
+        self.diffs.listeners.append(
+            lambda record: self.gates.shadow(
+                record.route_id, bool(record.differences), record.error is not None
+            )
+        )
         self.mirror = ShadowMirror(self.diffs, queue_size=shadow_queue, workers=shadow_workers)
-        self.history = ChangeHistory()
         self.coverage = LegacyCoverage(legacy_app or None)
         self.health: HealthChecker | None = None
         self._health_interval = health_interval
@@ -84,6 +106,7 @@ class Cutover:
     @classmethod
     def from_settings(cls, settings: GatewaySettings, *, clock: Clock = time.time) -> Cutover:
         token = settings.admin_token.get_secret_value() if settings.admin_token is not None else None
+        redis_url = settings.redis_url.get_secret_value() if settings.redis_url is not None else None
         return cls(
             clock=clock,
             admin_token=token,
@@ -91,10 +114,14 @@ class Cutover:
             state_dir=settings.state_dir,
             # With REDIS_URL every worker and replica shares the pins (gateway.pins.sharing).
             pin_store=(
-                build_pin_store(redis_url=settings.redis_url.get_secret_value())
-                if settings.redis_url is not None
-                else None
+                build_pin_store(redis_url=redis_url, prefix=settings.state_prefix) if redis_url else None
             ),
+            # Flip evidence: Redis when configured (every replica), else the state directory.
+            evidence_store=build_evidence_store(
+                redis_url=redis_url, state_dir=settings.state_dir, prefix=settings.state_prefix
+            ),
+            evidence_interval=settings.evidence_interval,
+            evidence_settle=settings.evidence_settle,
             diff_jsonl=settings.diff_log,
             shadow_queue=settings.shadow_queue,
             shadow_workers=settings.shadow_workers,
@@ -118,6 +145,7 @@ class Cutover:
         self._adopt(table)
         await self.pins.reconcile(self.fingerprints)
         self.history.record({}, snapshot_table(table, self.clock()), source="start", table_hash=table.sha256)
+        await self.gates.start(table)
         self.mirror.start()
         self._restart_health(table)
         self.pin_sharing.start(self.pins)
@@ -134,6 +162,7 @@ class Cutover:
             self.health = None
         self.coverage.cancel()
         await self.mirror.aclose()
+        await self.gates.aclose()
         await self.pin_sharing.aclose()
 
     def _adopt(self, table: CompiledTable) -> None:
@@ -179,6 +208,7 @@ class Cutover:
             snapshot_table(old, now), snapshot_table(new, now), source=source, table_hash=new.sha256
         )
         self._adopt(new)
+        self.gates.adopt(new)
         self._spawn(self.pins.reconcile(self.fingerprints))
         self._restart_health(new)
 
@@ -201,6 +231,13 @@ class Cutover:
         released = await self.pins.release(route_id)
         self.outcomes.reset_tripwire(route_id)
         return released
+
+    async def release_hold(self, route_id: str, *, by: str, reason: str) -> list[Opened]:
+        """Let a held route enter its calendar phase now (recorded, with who and why); [] if not held."""
+        return await self.gates.release(route_id, by=by, reason=reason)
+
+    def _note(self, kind: str, route_id: str, detail: str) -> None:
+        self.history.note(source="gates", kind=kind, route_id=route_id, detail=detail)
 
     def upstream_state(self) -> dict[str, dict[str, Any]]:
         health = self.health.snapshot() if self.health is not None else {}

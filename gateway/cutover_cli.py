@@ -28,6 +28,7 @@ from gateway.compiler import CompiledTable, route_fingerprint
 from gateway.coverage import placement_resolver
 from gateway.decide import Decider, is_rollout
 from gateway.errors import ConfigError
+from gateway.gates.offline import flip_notes, offline_holds
 from gateway.inventory import (
     DEFAULT_APP_FACTORY,
     Endpoint,
@@ -108,7 +109,9 @@ def offline_decider(table: CompiledTable, state_dir: Path | None = None) -> Deci
 
     settings = GatewaySettings()
     redis_url = settings.redis_url.get_secret_value() if settings.redis_url is not None else None
-    store = build_pin_store(redis_url=redis_url, state_dir=state_dir or settings.state_dir)
+    store = build_pin_store(
+        redis_url=redis_url, state_dir=state_dir or settings.state_dir, prefix=settings.state_prefix
+    )
 
     async def read() -> dict[str, Pin]:
         try:
@@ -132,7 +135,9 @@ def offline_decider(table: CompiledTable, state_dir: Path | None = None) -> Deci
     asyncio.run(pins.load())
     token = settings.admin_token.get_secret_value() if settings.admin_token is not None else None
     override = OverridePolicy.build(token, tuple(str(net) for net in settings.override_networks))
-    return Decider(pins=pins, breakers=Breakers(), override=override)
+    # flip holds as the gateways see them (the shared evidence store)
+    holds = offline_holds(table, settings, state_dir=state_dir)
+    return Decider(pins=pins, breakers=Breakers(), override=override, holds=holds)
 
 
 def held_on_legacy(table: CompiledTable, decider: Decider, at: float) -> dict[str, str]:
@@ -155,13 +160,20 @@ def cmd_plan(args: argparse.Namespace, path: str, out: TextIO) -> int:
     zone = ZoneInfo(table.timezone)
     weeks = build_calendar({r.id: r.schedule for r in table.routes if is_rollout(r)}, zone)
     # the calendar is the phases; the serving decider says which routes a pin holds back now
-    held = held_on_legacy(table, offline_decider(table, args.state_dir), time.time())
+    decider = offline_decider(table, args.state_dir)
+    held = held_on_legacy(table, decider, time.time())
+    # which coming flips are on track and which would be held now (the shared flip evidence)
+    notes = flip_notes(table, decider.holds, table.board.now())
     if args.json:
-        payload = {"timezone": table.timezone, "weeks": [w.as_json() for w in weeks], "held": held}
+        weeks_json = [w.as_json() for w in weeks]
+        for week, data in zip(weeks, weeks_json, strict=True):
+            for flip, item in zip(week.flips, data["flips"], strict=True):
+                item["gate"] = notes.get((flip.route_id, flip.at.timestamp()))
+        payload = {"timezone": table.timezone, "weeks": weeks_json, "held": held}
         print(json.dumps(payload, indent=2), file=out)
     else:
         print(f"rollout calendar of {path} ({table.timezone})", file=out)
-        out.write(format_calendar(weeks))
+        out.write(format_calendar(weeks, notes))
         for route_id, reason in held.items():
             print(f"held on legacy until released: {route_id} (pinned: {reason})", file=out)
     return 0

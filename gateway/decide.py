@@ -6,7 +6,11 @@ ask :class:`Decider`, with the same inputs: the time (the route's phase), the re
 code paths answer "which side serves this request", one of them is wrong sooner or later; here
 there is one.
 
-For a matched route and its current phase the side is picked in this order:
+The phase is the calendar's, unless a gate holds it (:mod:`gateway.gates`): a dated phase whose
+evidence is missing is not entered, and the route is decided in the phase before it (one dict
+lookup per request, over holds precomputed when a gate opens, never I/O).
+
+For a matched route and its phase the side is picked in this order:
 
 1. a plain ``to`` route has one side (its ``to``);
 2. a route pinned by its guard or an operator goes to legacy;
@@ -29,6 +33,7 @@ from typing import Any
 from gateway.breaker import Breakers
 from gateway.canary import OverridePolicy, Side, bucket_of, identity_of, side_for
 from gateway.compiler import DEFAULT_ROUTE_ID, CompiledRoute, CompiledTable
+from gateway.gates.holds import Hold, Holds
 from gateway.pins.store import Pins
 from gateway.rollout import BEFORE_ROLLOUT, PhaseSpec
 from gateway.routing_schema import Mode
@@ -57,6 +62,8 @@ class Decision:
     #: Which input settled the side: "", "pinned", "override", "bucket", "breaker open".
     why: str = ""
     pinned: bool = False
+    #: Set when a gate holds the route in ``phase`` although the calendar says a later one.
+    hold: Hold | None = None
 
 
 def is_rollout(route: CompiledRoute) -> bool:
@@ -74,8 +81,10 @@ class Decider:
         breakers: Breakers,
         override: OverridePolicy | None = None,
         sample: Callable[[], float] = random.random,
+        holds: Holds | None = None,
     ) -> None:
         self.pins = pins
+        self.holds = holds if holds is not None else Holds()
         self.breakers = breakers
         self.override = override or OverridePolicy()
         self._sample = sample
@@ -91,15 +100,16 @@ class Decider:
         shadow: bool = False,
         why: str = "",
         pinned: bool = False,
+        hold: Hold | None = None,
     ) -> Decision:
         # Decisions are immutable and few: reuse them (building a frozen dataclass costs ~2 us).
-        key = (route_id, upstream, alternate, phase, side, shadow, why, pinned)
+        key = (route_id, upstream, alternate, phase, side, shadow, why, pinned, hold)
         decision = self._decisions.get(key)
         if decision is None:
             if len(self._decisions) >= DECISION_CACHE:
                 self._decisions.clear()
             decision = self._decisions[key] = Decision(
-                route_id, phase.mode, upstream, phase, alternate, side, shadow, why, pinned
+                route_id, phase.mode, upstream, phase, alternate, side, shadow, why, pinned, hold
             )
         return decision
 
@@ -115,10 +125,43 @@ class Decider:
         return self.decide(route, table.board.current(route.index), scope)
 
     def decide(
-        self, route: CompiledRoute, phase: PhaseSpec, scope: Scope, trace: Trace | None = None
+        self,
+        route: CompiledRoute,
+        phase: PhaseSpec,
+        scope: Scope,
+        trace: Trace | None = None,
+        now: float | None = None,
     ) -> Decision:
+        """Decide in calendar ``phase`` (``now``: the instant a hold is judged at; default the clock)."""
+        hold = None
+        if self.holds.by_route:
+            hold = self.holds.hold(route.id, phase, now)
+            if hold is not None:
+                phase = hold.serving
         if trace is not None:
             trace["phase"] = {"mode": phase.mode, "percent": phase.percent, "since": phase.start}
+            trace["hold"] = self.holds.describe(hold) if hold is not None else None
+        if hold is not None:
+            return self._held(route, phase, scope, trace, hold)
+        return self._decide(route, phase, scope, trace)
+
+    def _held(
+        self, route: CompiledRoute, phase: PhaseSpec, scope: Scope, trace: Trace | None, hold: Hold
+    ) -> Decision:
+        decision = self._decide(route, phase, scope, trace)
+        return self._decision(
+            decision.route_id,
+            decision.phase,
+            decision.upstream,
+            decision.alternate,
+            decision.side,
+            decision.shadow,
+            decision.why,
+            decision.pinned,
+            hold,
+        )
+
+    def _decide(self, route: CompiledRoute, phase: PhaseSpec, scope: Scope, trace: Trace | None) -> Decision:
         if route.target == route.legacy:
             # a plain `to` route: one side, no rollout inputs
             return self._decision(route.id, phase, route.target, route.fallback, Side.TARGET)

@@ -17,6 +17,7 @@ from typing import Any
 from gateway.compiler import CompiledUpstream
 from gateway.decide import Decision
 from gateway.forwarding import RequestHead
+from gateway.tracing import TraceContext
 from gateway.types import Receive, Scope, Send
 
 #: Exchanges that last longer than this get a task watching for the client's disconnect.
@@ -57,16 +58,21 @@ class Exchange:
         "task",
         "timer",
         "too_large",
+        "trace",
         "ttfb",
         "upstream",
         "watcher",
     )
 
-    def __init__(self, scope: Scope, receive: Receive, send: Send, request_id: str, begun: float) -> None:
+    def __init__(
+        self, scope: Scope, receive: Receive, send: Send, request_id: str, trace: TraceContext, begun: float
+    ) -> None:
         self.scope = scope
         self.receive = receive
         self.send = send
         self.request_id = request_id
+        #: The request's W3C trace context (continued from the client's ``traceparent`` or started).
+        self.trace = trace
         #: ``time.perf_counter()`` when the request arrived.
         self.begun = begun
         self.decision: Decision | None = None

@@ -44,8 +44,10 @@ class Explanation:
     shadow: bool = False
     #: The instant the phase was read at (epoch seconds).
     at: float | None = None
-    #: Every input the decider consulted: phase, pin, override, identity/bucket, breaker.
+    #: Every input the decider consulted: phase, hold, pin, override, identity/bucket, breaker.
     inputs: Trace = field(default_factory=dict)
+    #: Set when a gate holds the route in an earlier phase than the calendar's: why, what is missing.
+    hold: dict[str, Any] | None = None
     #: The chosen route's rate limits (a request over one is answered 429 before it is forwarded).
     rate_limits: tuple[Quota, ...] = ()
 
@@ -63,6 +65,7 @@ class Explanation:
             "shadow": self.shadow,
             "at": self.at,
             "inputs": self.inputs,
+            "hold": self.hold,
             "next_flip": self.next_flip,
             "error": self.error,
             "rate_limits": [quota.describe() for quota in self.rate_limits],
@@ -120,7 +123,7 @@ def explain(
     else:
         phase, next_flip = phase_at(chosen.schedule, now)
         scope = {"method": method, "headers": list(headers), "client": (client, 0) if client else None}
-        decision = decider.decide(chosen, phase, scope, trace)
+        decision = decider.decide(chosen, phase, scope, trace, now=now)
     return Explanation(
         method,
         path,
@@ -136,5 +139,6 @@ def explain(
         shadow=decision.shadow,
         at=now,
         inputs=trace,
+        hold=trace.get("hold"),
         rate_limits=chosen.quotas if chosen is not None else (),
     )

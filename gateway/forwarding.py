@@ -5,7 +5,9 @@ except the ones that are never hop-by-hop: ``Host`` (it names the resource, RFC 
 ``Content-Length`` (it frames the body). A request with two ``Host`` headers is refused
 (RFC 9112 3.2: a server must answer 400). ``X-Forwarded-*`` carry the real TCP peer; a trusted
 proxy's values are extended, anyone else's replaced. A mirrored (shadow) request is built here
-too, for the target upstream, and marked with ``X-Figway-Shadow: 1``.
+too, for the target upstream, and marked with ``X-Figway-Shadow: 1``. Every one carries the
+request's W3C ``traceparent`` (:mod:`gateway.tracing`): the gateway's span for a forward, a span of
+its own for a mirror; the client's ``traceparent`` is replaced, its ``tracestate`` kept.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from gateway.compiler import CompiledUpstream
 from gateway.headers import FORWARDED, UPSTREAM_DROP, connection_tokens
 from gateway.settings import Network
+from gateway.tracing import TRACEPARENT, TraceContext
 from gateway.types import Scope
 
 #: Never removed because ``Connection`` lists them: the request would lose its target or framing.
@@ -76,6 +79,7 @@ class HeaderRewriter:
         *,
         websocket: bool = False,
         mirror: bool = False,
+        trace: TraceContext | None = None,
     ) -> RequestHead:
         raw: list[tuple[bytes, bytes]] = scope["headers"]
         drop = UPSTREAM_DROP
@@ -117,7 +121,7 @@ class HeaderRewriter:
                     else:
                         fwd_host = value
                 continue
-            if name == rid_name:
+            if name in (rid_name, TRACEPARENT):
                 continue
             if name == b"content-length":
                 if chunked or mirror:
@@ -142,6 +146,8 @@ class HeaderRewriter:
         if fwd_host or host:
             out.append((b"x-forwarded-host", fwd_host or host))
         out.append((rid_name, request_id.encode("latin-1")))
+        if trace is not None:
+            out.append((TRACEPARENT, trace.mirror_traceparent() if mirror else trace.traceparent()))
         if mirror:
             out.append((MIRROR_HEADER, b"1"))
         return RequestHead(out, size, length, chunked)

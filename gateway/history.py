@@ -34,6 +34,8 @@ class RouteSnapshot:
     percent: float = 0.0
     fingerprint: str = ""
     """Hash of the whole route definition (schedule, guard, shadow...)."""
+    evidence: str = ""
+    """The key the route's flip evidence is kept under (``gateway.gates.rules``); "" when ungated."""
 
     def mode_label(self) -> str:
         return f"canary {self.percent:g}%" if self.mode == "canary" else self.mode
@@ -74,6 +76,15 @@ def diff_tables(old: Mapping[str, RouteSnapshot], new: Mapping[str, RouteSnapsho
             edits.append("definition changed")
         if edits:
             changes.append(Change("edited", route_id, "; ".join(edits)))
+        if before.evidence and route.evidence and before.evidence != route.evidence:
+            changes.append(
+                Change(
+                    "evidence",
+                    route_id,
+                    f"flip evidence starts again: the route's matching or sides changed "
+                    f"(evidence {before.evidence} -> {route.evidence})",
+                )
+            )
     for route_id, route in old.items():
         if route_id not in new:
             changes.append(Change("removed", route_id, f"{route.path} was {route.mode_label()}"))
@@ -126,6 +137,17 @@ class ChangeHistory:
             )
         return entry
 
+    def note(
+        self, *, source: str, kind: str, route_id: str, detail: str, at: float | None = None
+    ) -> ReloadRecord:
+        """An event that changed a route without a reload (a gate opened, a hold released)."""
+        entry = ReloadRecord(
+            time.time() if at is None else at, True, source, "", (Change(kind, route_id, detail),)
+        )
+        self._records.append(entry)
+        log.info("history.note", kind=kind, route=route_id, detail=detail, source=source)
+        return entry
+
     def record_failure(
         self, *, source: str, error: str, table_hash: str = "", at: float | None = None
     ) -> ReloadRecord:
@@ -155,5 +177,6 @@ def snapshot_table(table: CompiledTable, at: float) -> dict[str, RouteSnapshot]:
             phase.mode,
             phase.percent or 0.0,
             route_fingerprint(route),
+            route.evidence,
         )
     return out

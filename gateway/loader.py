@@ -137,6 +137,10 @@ def parse_table(
     named_lines: dict[str, int] = {"default": lines.get(("default",), 1)}
     for position, index in enumerate(valid_positions):
         named_lines[f"route#{position}"] = lines.get(("routes", index), 1)
+        for phase_index in range(len(routes[position].rollout or ())):
+            phase_line = lines.get(("routes", index, "rollout", phase_index))
+            if phase_line is not None:
+                named_lines[f"route#{position}.rollout#{phase_index}"] = phase_line
     digest = hashlib.sha256(text.encode()).hexdigest()
     try:
         compiled = compile_table(table, source=source, sha256=digest, lines=named_lines, clock=clock)

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from gateway.breaker import Breakers
+from gateway.gates.keeper import Gatekeeper
 from gateway.pins.store import Pins
 from gateway.record import Outcomes
 from gateway.shadow import DiffStore
@@ -131,3 +132,37 @@ class CutoverCollector:
         for name, state in self._breakers.all().items():
             breaker.add_metric([name], 0 if state.state == "closed" else 1)
         yield from (sides, side_errors, shadow, fallbacks, pinned, breaker)
+
+
+class GateCollector:
+    """Prometheus view of held flips and their evidence (``gateway.gates``), built at scrape time."""
+
+    def __init__(self, gates: Gatekeeper) -> None:
+        self._gates = gates
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Iterator[Any]:
+        held = GaugeMetricFamily(
+            "figway_route_held",
+            "1 while a route's dated flip is held for want of evidence (the flip that waits, phase served).",
+            labels=["route", "flip", "serving"],
+        )
+        for hold in self._gates.held_now():
+            held.add_metric([hold.route_id, hold.gate.label, _phase_label(hold.serving)], 1)
+        evidence = GaugeMetricFamily(
+            "figway_gate_evidence",
+            "Flip evidence gathered per gated route (shared by every replica): shadow comparisons and "
+            "differing ones, canary requests and errors per side.",
+            labels=["route", "kind"],
+        )
+        for route_id, recorded in self._gates.holds.recorded.items():
+            for name, value in sorted(recorded.counts.items()):
+                if ".h" not in name:
+                    evidence.add_metric([route_id, name], value)
+        yield from (held, evidence)
+
+
+def _phase_label(phase: Any) -> str:
+    return f"canary {phase.percent or 0:g}%" if phase.mode == "canary" else str(phase.mode)

@@ -13,6 +13,7 @@ from gateway.diff import DiffConfig, Sample
 from gateway.exchange import Exchange
 from gateway.forwarding import HeaderRewriter
 from gateway.shadow import ShadowJob, ShadowMirror
+from gateway.tracing import TraceContext
 from gateway.types import Scope
 
 
@@ -48,6 +49,7 @@ class Mirroring:
         forward_path: bytes,
         request_id: str,
         legacy: Sample,
+        trace: TraceContext | None = None,
     ) -> ShadowJob | None:
         if self._table is not table:  # a reload: index the new table's routes once
             self._table, self._by_id = table, {r.id: r for r in table.routes}
@@ -58,7 +60,7 @@ class Mirroring:
         suffix = forward_path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
         learn = route.shadow is not None and route.shadow.learn_noise
         target = table.upstreams[decision.alternate]
-        head = self._rewriter.build(scope, target, request_id, mirror=True)
+        head = self._rewriter.build(scope, target, request_id, mirror=True, trace=trace)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in head.headers]
         return ShadowJob(
             route_id=route.id,
@@ -76,6 +78,7 @@ class Mirroring:
         """Queue the mirror of an answered exchange (legacy's answer: its status, headers, body)."""
         named = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in exchange.response_headers}
         legacy = Sample(exchange.status, named.get("content-type", ""), body, named)
-        job = self.job(table, decision, exchange.scope, exchange.forward_path, exchange.request_id, legacy)
+        scope, path, rid = exchange.scope, exchange.forward_path, exchange.request_id
+        job = self.job(table, decision, scope, path, rid, legacy, exchange.trace)
         if job is not None:
             self.mirror.submit(job)

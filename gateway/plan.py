@@ -74,7 +74,10 @@ def build_calendar(schedules: Mapping[str, Sequence[PhaseLike]], tz: dt.tzinfo) 
     return [CalendarWeek(week, tuple(flips)) for week, flips in weeks.items()]
 
 
-def format_calendar(weeks: Sequence[CalendarWeek]) -> str:
+def format_calendar(
+    weeks: Sequence[CalendarWeek], notes: Mapping[tuple[str, float], str] | None = None
+) -> str:
+    """The calendar as text; ``notes`` (route id, flip instant) -> the flip's gate (``gateway.gates``)."""
     if not weeks:
         return "no route has a rollout: nothing changes by the calendar\n"
     lines: list[str] = []
@@ -82,5 +85,7 @@ def format_calendar(weeks: Sequence[CalendarWeek]) -> str:
         lines.append(week.week)
         for flip in week.flips:
             stamp = flip.at.strftime("%a %Y-%m-%d %H:%M")
-            lines.append(f"  {stamp}  {flip.route_id}: {flip.before} -> {flip.after}")
+            note = (notes or {}).get((flip.route_id, flip.at.timestamp()))
+            suffix = f"  [{note}]" if note else ""
+            lines.append(f"  {stamp}  {flip.route_id}: {flip.before} -> {flip.after}{suffix}")
     return "\n".join(lines) + "\n"

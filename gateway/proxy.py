@@ -41,6 +41,8 @@ from gateway.ratelimit import refusal as refusal_answer
 from gateway.record import Outcome, Outcomes
 from gateway.relay import relay
 from gateway.settings import GatewaySettings
+from gateway.spans import SpanExport
+from gateway.tracing import TRACEPARENT, TraceContext, continue_or_start
 from gateway.transport.base import UpstreamRequest
 from gateway.transport.pool import UpstreamPool
 from gateway.types import Receive, Scope, Send
@@ -76,8 +78,11 @@ class Proxy:
         mirroring: Mirroring | None = None,
         hooks: ExchangeHooks | None = None,
         limiter: RateLimiter | None = None,
+        spans: SpanExport | None = None,
     ) -> None:
         self.tables = tables
+        #: The span exporter, None unless OTEL_EXPORTER_OTLP_ENDPOINT is set (then one span a request).
+        self.spans = spans
         self.limiter = limiter
         self.pool = pool
         self.metrics = metrics
@@ -95,12 +100,21 @@ class Proxy:
         self._rid_name = settings.request_id_header.lower().encode("latin-1")
 
     def request_id(self, scope: Scope) -> str:
+        return self.identify(scope)[0]
+
+    def identify(self, scope: Scope) -> tuple[str, TraceContext]:
+        """The request id (the client's when valid) and the trace context, in one header pass."""
         rid_name = self._rid_name
         headers: list[tuple[bytes, bytes]] = scope["headers"]
+        request_id: str | None = None
+        traceparent: bytes | None = None
         for name, value in headers:
-            if name == rid_name and valid_request_id(value):
-                return value.decode("latin-1")
-        return new_request_id()
+            if name == rid_name:
+                if request_id is None and valid_request_id(value):
+                    request_id = value.decode("latin-1")
+            elif name == TRACEPARENT:
+                traceparent = None if traceparent is not None else value  # two headers: start afresh
+        return request_id or new_request_id(), continue_or_start(traceparent)
 
     def gateway_headers(self, decision: Decision, request_id: str) -> list[tuple[bytes, bytes]]:
         extra = [(self._rid_name, request_id.encode("latin-1"))]
@@ -134,7 +148,8 @@ class Proxy:
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         table = self.tables.table
-        exchange = Exchange(scope, receive, send, self.request_id(scope), time.perf_counter())
+        request_id, trace = self.identify(scope)
+        exchange = Exchange(scope, receive, send, request_id, trace, time.perf_counter())
         exchange.task = asyncio.current_task()
         limited = False
         try:
@@ -207,7 +222,7 @@ class Proxy:
         exchange.forward_path, parts = split_path(raw_path, scope["path"])
         decision = exchange.decision = self.decider.decide_request(table, scope["method"], parts, scope)
         upstream = exchange.upstream = table.upstreams[decision.upstream]
-        exchange.head = self.rewriter.build(scope, upstream, exchange.request_id)
+        exchange.head = self.rewriter.build(scope, upstream, exchange.request_id, trace=exchange.trace)
 
     def _refuse(self, exchange: Exchange) -> tuple[int, str, str] | None:
         head = exchange.head
@@ -245,7 +260,8 @@ class Proxy:
         exchange.reached = True
         exchange.decision = dataclasses.replace(decision, upstream=alternate)
         upstream = exchange.upstream = table.upstreams[alternate]
-        exchange.head = self.rewriter.build(exchange.scope, upstream, exchange.request_id)
+        rid, trace = exchange.request_id, exchange.trace
+        exchange.head = self.rewriter.build(exchange.scope, upstream, rid, trace=trace)
         return True
 
     async def _forward(self, exchange: Exchange) -> int:
@@ -326,6 +342,11 @@ class Proxy:
         self.metrics.observe(route, mode, upstream, status, total, ttfb)
         if error_kind is not None:
             self.metrics.error(route, upstream, error_kind)
+        if self.spans is not None:
+            try:
+                self.spans.export(exchange, total)
+            except Exception:  # a tracing fault must never cost the request its access log
+                self.log.exception("proxy.span_failed", request_id=exchange.request_id)
         if self._access_log:
             scope = exchange.scope
             client = scope.get("client")

@@ -110,6 +110,8 @@ class Outcomes:
         self.fallbacks: dict[str, int] = {}
         self.fingerprints: Mapping[str, str] = {}
         self.default_requests = 0
+        #: Canary requests counted as flip evidence (route id, side, latency ms, error): ``gateway.gates``.
+        self.evidence: Callable[[str, str, float, bool], None] | None = None
 
     def adopt(self, routes: Mapping[str, CompiledRoute], fingerprints: Mapping[str, str]) -> None:
         """A new table: keep what still applies, drop what left with its route."""
@@ -165,6 +167,8 @@ class Outcomes:
             stats = self.stats[key] = SideStats(self._monotonic)
         latency_ms = latency_s * 1000
         stats.add(latency_ms, error)
+        if decision.why == "bucket" and self.evidence is not None:  # a canary request, by its bucket
+            self.evidence(decision.route_id, side, latency_ms, error)
         if side != Side.TARGET:
             return
         breaker = self.breakers.get(upstream or decision.upstream)

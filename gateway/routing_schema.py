@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from gateway.gates.schema import Requires
 from gateway.ratelimit.policy import RateLimits, check_policies
 
 Mode = Literal["legacy", "shadow", "canary", "live"]
@@ -135,6 +136,8 @@ class Phase(_Model):
     start: Annotated[str | datetime | date, Field(alias="from")]
     mode: Mode
     percent: float | None = Field(None, gt=0, le=100)
+    #: Evidence this phase waits for (``gateway.gates.schema``); absent: the defaults; ``none``: the date.
+    requires: Requires | None = None
 
     @field_validator("start", mode="before")
     @classmethod
@@ -242,6 +245,9 @@ class RoutingTable(_Model):
     timezone: str = "UTC"
     upstreams: dict[str, Upstream]
     default: str
+    #: Table-wide evidence defaults for phases without ``requires:`` (``gateway.gates.schema``);
+    #: ``none``: such phases flip on their date alone.
+    evidence: Requires | None = None
     routes: tuple[Route, ...] = ()
 
     @field_validator("timezone")

@@ -42,6 +42,13 @@ class GatewaySettings(BaseSettings):
     #: Shared state of several gateway processes or replicas (guard pins), e.g. ``redis://redis:6379/0``.
     #: Unset: pins live in this host's state directory. Read from ``GATEWAY_REDIS_URL`` or ``REDIS_URL``.
     redis_url: SecretStr | None = Field(None, validation_alias=AliasChoices("GATEWAY_REDIS_URL", "REDIS_URL"))
+    #: Prefix of the keys the gateway keeps in Redis (pins, flip evidence): one per deployment.
+    state_prefix: str = Field("figway", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    #: Seconds between two exchanges of flip evidence with the shared store (counts out, totals in).
+    evidence_interval: float = Field(0.5, gt=0)
+    #: Seconds between the decision to open a gate and the flip: above ``evidence_interval`` (plus the
+    #: store's latency), so that every replica has seen the opening and all flip at the same instant.
+    evidence_settle: float = Field(2.0, ge=0)
     #: Prefix of the rate-limit keys in Redis (``<prefix>:rl:{route}:...``): replicas that share budgets
     #: share it.
     rate_limit_prefix: str = Field("figway", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")

@@ -17,7 +17,7 @@ import collections
 import contextlib
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +132,8 @@ class DiffStore:
         self._recent = recent
         self._jsonl = jsonl
         self._routes: dict[str, RouteDiffs] = {}
+        #: Called with every record (the flip evidence counts comparisons: ``gateway.gates``).
+        self.listeners: list[Callable[[DiffRecord], None]] = []
 
     def route(self, route_id: str) -> RouteDiffs:
         entry = self._routes.get(route_id)
@@ -146,6 +148,8 @@ class DiffStore:
         self.route(route_id).dropped += 1
 
     async def record(self, record: DiffRecord) -> None:
+        for listener in self.listeners:
+            listener(record)
         entry = self.route(record.route_id)
         if record.error is not None:
             entry.errors += 1

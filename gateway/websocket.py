@@ -22,7 +22,7 @@ CLOSE_POLICY = 1008
 async def proxy_websocket(proxy: Proxy, scope: Scope, receive: Receive, send: Send) -> None:
     started = time.perf_counter()
     table = proxy.tables.table
-    request_id = proxy.request_id(scope)
+    request_id, trace = proxy.identify(scope)
     message = await receive()
     if message["type"] != "websocket.connect":
         return
@@ -35,7 +35,7 @@ async def proxy_websocket(proxy: Proxy, scope: Scope, receive: Receive, send: Se
     decision = proxy.decider.decide_request(table, "GET", parts, scope)
     upstream = table.upstreams[decision.upstream]
     try:
-        head = proxy.rewriter.build(scope, upstream, request_id, websocket=True)
+        head = proxy.rewriter.build(scope, upstream, request_id, websocket=True, trace=trace)
     except DuplicateHost:
         await send({"type": "websocket.close", "code": CLOSE_POLICY})
         return

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from services import health, metrics
+from services import health, metrics, tracing
 from services._admission import AdmissionLimit
 from services._legacy_http import HeadAsGet, WerkzeugFirstValues
 from services._legacy_json import LegacyJSONResponse
@@ -67,6 +67,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.read_sessionmaker = create_sessionmaker(read_engine)
     app.state.sqlite_writers = create_sqlite_writers(settings)
     app.state.settings_cache = SettingsCache(ttl=settings.settings_cache_ttl)
+    provider = app.state.tracer_provider
+    if provider is not None:
+        tracing.instrument_engines(provider, engine, read_engine)
     # Startup objects (modules, routes, schemas) never die: keep them out of every later
     # full GC pass, whose pauses would otherwise land on in-flight requests' latency.
     gc.collect()
@@ -77,6 +80,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if read_engine is not engine:
             await read_engine.dispose()
         await engine.dispose()
+        if provider is not None:
+            tracing.uninstrument(app)
+            provider.shutdown()  # flushes the queued spans
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -102,4 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(WerkzeugFirstValues)
     mount_routers(app)
     install_openapi(app)
+    app.state.tracer_provider = provider = tracing.tracer_provider()
+    if provider is not None:
+        tracing.instrument_app(app, provider)
     return app

@@ -80,6 +80,15 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("Phase", "start"): "an ISO week (`2026-W50`) or ISO date-time; the phase starts then",
     ("Phase", "mode"): "who answers during the phase",
     ("Phase", "percent"): "canary share of clients (sticky per user or client)",
+    ("Phase", "requires"): "evidence the phase waits for (`shadow`, `canary`); absent: the table's `evidence`"
+    " or the defaults; `none`: its date alone",
+    ("RoutingTable", "evidence"): "defaults for phases without `requires` (`shadow`, `canary`);"
+    " `none`: dates alone",
+    ("ShadowEvidence", "min_compared"): "shadow comparisons needed before the phase after the shadow one",
+    ("ShadowEvidence", "max_diff_rate"): "share of them with a real difference (`1%` or `0.01`)",
+    ("CanaryEvidence", "min_requests"): "canary requests answered by the target",
+    ("CanaryEvidence", "error_rate_margin"): "target error rate at most legacy's plus this (`1%`)",
+    ("CanaryEvidence", "p99_margin"): "target p99 at most legacy's plus this share of it (`25%`)",
     ("GuardRule", "max_error_rate"): "pin when the target's error rate (5xx or no answer) passes this share",
     ("GuardRule", "min_requests"): "requests in the window before the guard judges",
     ("GuardRule", "window"): "sliding window length (`60s`, `5m`)",
@@ -260,6 +269,7 @@ def _section(title: str, intro: str, rows: Iterable[str]) -> list[str]:
 
 def render() -> str:
     from gateway import routing_schema as routing
+    from gateway.gates.schema import CanaryEvidence, ShadowEvidence
     from gateway.ratelimit.policy import RateLimit
     from gateway.settings import GatewaySettings
     from gateway.upstream_env import PREFIX, SUFFIX
@@ -296,6 +306,8 @@ def render() -> str:
         ("`routes[].rollout[]`", routing.Phase),
         ("`routes[].guard`", routing.GuardRule),
         ("`routes[].shadow`", routing.Shadow),
+        ("`evidence.shadow`, `routes[].rollout[].requires.shadow` (flip evidence)", ShadowEvidence),
+        ("`evidence.canary`, `routes[].rollout[].requires.canary` (flip evidence)", CanaryEvidence),
         ("`routes[].rate_limit` (one policy or a list; GCRA, shared through Redis)", RateLimit),
     )
     out += [

@@ -7,12 +7,21 @@ from typing import Any
 
 from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.params import Depends
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.admin.access import PREFIX
 from gateway.admin.contract import RELEASE_LINK, PinRequest, error_response
-from gateway.admin.readmodel import endpoint_coverage
+from gateway.admin.readmodel import endpoint_coverage, gates_view
 from gateway.compiler import TableRef
 from gateway.cutover import Cutover
+
+
+class HoldRelease(BaseModel):
+    """Who releases a held flip and why (both kept in the history and the shared store)."""
+
+    model_config = ConfigDict(extra="forbid")
+    by: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")
+    reason: str = Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f]+$")
 
 
 def build_router(
@@ -74,5 +83,27 @@ def build_router(
     async def release(route_id: str) -> dict[str, Any]:
         released = await cutover.release(route_id)
         return {"route": route_id, "released": released}
+
+    @router.get(f"{PREFIX}/api/gates", dependencies=[admin])
+    async def gates() -> dict[str, Any]:
+        """Every gated route: its gates, evidence, openings (who, why) and the hold now, if any."""
+        return gates_view(cutover, tables.table)
+
+    @router.post(
+        f"{PREFIX}/api/routes/{{route_id}}/hold/release",
+        dependencies=[admin],
+        responses={
+            404: error_response("No such route in the active table."),
+            409: error_response("The route is not held: nothing to release."),
+        },
+    )
+    async def release_hold(route_id: str, body: HoldRelease) -> dict[str, Any]:
+        """Let a held route enter its calendar phase now, without its evidence (recorded)."""
+        if cutover.route(route_id) is None:
+            raise HTTPException(404, f"no route {route_id!r} in the active table")
+        opened = await cutover.release_hold(route_id, by=body.by, reason=body.reason)
+        if not opened:
+            raise HTTPException(409, f"route {route_id!r} is not held: nothing to release")
+        return {"route": route_id, "released": [o.as_json() for o in opened]}
 
     return router

@@ -132,15 +132,28 @@ def _route_row(row: dict[str, Any]) -> str:
     else:
         pinned = "–"
     methods = ",".join(row["methods"]) if row["methods"] else "any"
+    held = _held(rid, (row.get("side") or {}).get("hold"))
     return (
         f'<tr data-route="{rid}" data-mode="{_e(mode)}">'
         f"<td><b>{rid}</b><br><small>{_e(methods)} {_e(row['path'])}</small>{_limits(row)}</td>"
-        f'<td><span class="badge {_e(mode)}">{_e(label)}</span></td>'
+        f'<td><span class="badge {_e(mode)}">{_e(label)}</span>{held}</td>'
         f"<td>{flip_text}</td>"
         f'<td class="num" data-share="{rid}">{_pct(row["traffic_share"])}'
         f"<br><small>{row['requests']} req</small></td>"
         f"{_side(row['sides']['legacy'])}{_side(row['sides']['target'])}"
         f'<td class="num">{diff}</td><td>{pinned}</td></tr>'
+    )
+
+
+def _held(rid: str, hold: dict[str, Any] | None) -> str:
+    """A held flip: which phase the calendar wants, what evidence is missing, and the release button."""
+    if not hold:
+        return ""
+    return (
+        f'<br><span class="badge held" data-held="{rid}" title="{_e(hold["requires"])}">'
+        f"held: calendar says {_e(hold['calendar'])}</span>"
+        f"<br><small>missing: {_e(hold['missing'] or 'nothing: opens in a moment')}</small>"
+        f' <button data-release-hold="{rid}">release hold</button>'
     )
 
 
@@ -254,7 +267,7 @@ text-align:left;vertical-align:top}th{background:#f5f7fa;font-weight:600}.num{te
 .tile b{display:block;font-size:20px}.dot{display:inline-block;width:9px;height:9px;border-radius:50%;
 margin-right:4px}.badge{padding:1px 6px;border-radius:9px;color:#fff;background:#9aa5b1;white-space:nowrap}
 .badge.shadow{background:#7b61ff}.badge.canary,.badge.half_open{background:#f0a500}
-.badge.live,.badge.closed{background:#2e9e5b}.badge.pinned,.badge.open{background:#d64545}
+.badge.live,.badge.closed{background:#2e9e5b}.badge.held{background:#b35c00}.badge.pinned,.badge.open{background:#d64545}
 .cols{display:grid;grid-template-columns:1fr 1fr;gap:24px}small{color:#52606d}
 #token{display:none;padding:12px;background:#fff8e1;border:1px solid #f0a500}
 #diffs{white-space:pre-wrap;background:#f5f7fa;padding:8px;max-height:320px;overflow:auto;display:none}
@@ -286,6 +299,13 @@ document.addEventListener("click", async (ev) => {
     const r = await call("GET", "/_gateway/api/diffs?limit=20&route=" + encodeURIComponent(d.diffs));
     const box = document.getElementById("diffs"); box.style.display = "block";
     box.textContent = JSON.stringify(await r.json(), null, 2); }
+  if (d.releaseHold) {
+    const by = prompt("Release the hold on " + d.releaseHold + ": your name?"); if (!by) return;
+    const reason = prompt("Why release it without its evidence?"); if (!reason) return;
+    const url = "/_gateway/api/routes/" + encodeURIComponent(d.releaseHold) + "/hold/release";
+    const headers = {...auth(), "content-type": "application/json"};
+    await fetch(url, {method: "POST", headers, body: JSON.stringify({by, reason})});
+    refresh(); }
   if (d.pin || d.release) {
     const action = d.pin ? "/pin" : "/release";
     await call("POST", "/_gateway/api/routes/" + encodeURIComponent(d.pin || d.release) + action);

@@ -15,6 +15,7 @@ from typing import Any
 from gateway.compiler import CompiledRoute, CompiledTable
 from gateway.cutover import Cutover
 from gateway.decide import is_rollout
+from gateway.gates.evidence import judge
 from gateway.record import SideSnapshot
 from gateway.rollout import NEVER, phase_at
 
@@ -35,15 +36,23 @@ class SideOf:
     #: None when the side depends on the request (a canary bucket).
     upstream: str | None
     why: str
+    #: The phase the route is served in (the calendar's, or an earlier one while a gate holds it).
+    mode: str = "legacy"
+    percent: float | None = None
+    #: Why the route is held and what is missing (``gateway.gates``), when it is.
+    hold: dict[str, Any] | None = None
 
 
 def side_now(cutover: Cutover, table: CompiledTable, route: CompiledRoute, at: float) -> SideOf:
     phase, _ = phase_at(route.schedule, at)
     trace: dict[str, Any] = {}
-    decision = cutover.decider.decide(route, phase, {"method": "GET", "headers": ()}, trace)
+    decision = cutover.decider.decide(route, phase, {"method": "GET", "headers": ()}, trace, now=at)
+    hold = trace.get("hold")
     if decision.why == "bucket":
-        return SideOf("bucket", None, "bucket")
-    return SideOf(str(decision.side), decision.upstream, decision.why)
+        return SideOf("bucket", None, "bucket", decision.mode, decision.phase.percent, hold)
+    return SideOf(
+        str(decision.side), decision.upstream, decision.why, decision.mode, decision.phase.percent, hold
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,17 +136,18 @@ def route_states(
         requests = sum(s.requests for s in (legacy_stats, target_stats) if s is not None)
         route_diffs = diffs.get(route.id)
         tripwire = outcomes.tripwires.get(route.id)
+        side = side_now(cutover, table, route, at)
         rows.append(
             RouteState(
                 id=route.id,
                 path=route.template.source,
                 methods=sorted(route.methods) if route.methods is not None else None,
                 rollout=is_rollout(route),
-                mode=phase.mode,
-                percent=phase.percent,
+                mode=side.mode,
+                percent=side.percent,
                 legacy=route.legacy,
                 target=route.target,
-                side=side_now(cutover, table, route, at),
+                side=side,
                 next_flip=None
                 if next_phase is None
                 else NextFlip(next_phase.start, next_phase.mode, next_phase.percent),
@@ -225,6 +235,45 @@ def coverage_totals(report: dict[str, Any]) -> dict[str, Any]:
     if report.get("state") != "ready":
         return report
     return {"state": "ready", "endpoints": report["total_endpoints"], **report["totals"]}
+
+
+def gates_view(cutover: Cutover, table: CompiledTable) -> dict[str, Any]:
+    """Every gated route: gates (requirement, verdict, opening), evidence, and the hold now."""
+    now = cutover.clock()
+    holds = cutover.gates.holds
+    routes = []
+    for route in table.routes:
+        if not route.gates:
+            continue
+        recorded = holds.recorded.get(route.id)
+        counts = recorded.counts if recorded is not None else {}
+        opened = recorded.opened if recorded is not None else {}
+        hold = cutover.gates.hold_now(route.id, now)
+        gates = []
+        for gate in route.gates:
+            verdict = judge(gate, counts)
+            found = opened.get(gate.label)
+            gates.append(
+                {
+                    "phase": gate.label,
+                    "from": iso(gate.start),
+                    "requires": gate.describe(),
+                    "defaulted": gate.defaulted,
+                    "met": verdict.met,
+                    "missing": verdict.missing,
+                    "evidence": verdict.summary,
+                    "opened": found.as_json() if found is not None else None,
+                }
+            )
+        routes.append(
+            {
+                "id": route.id,
+                "evidence_key": route.evidence,
+                "gates": gates,
+                "hold": holds.describe(hold) if hold is not None else None,
+            }
+        )
+    return {"at": iso_seconds(now), "routes": routes}
 
 
 def iso_seconds(ts: float | None) -> str | None:

@@ -16,13 +16,15 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gateway.pins.redis_store import DEFAULT_POLL_INTERVAL, RedisPinStore
+from gateway.pins.redis_store import DEFAULT_POLL_INTERVAL, DEFAULT_PREFIX, RedisPinStore
 from gateway.pins.store import JsonFilePinStore, MemoryPinStore, Pins, PinStore
 
 
-def build_pin_store(*, redis_url: str | None = None, state_dir: Path | None = None) -> PinStore:
+def build_pin_store(
+    *, redis_url: str | None = None, state_dir: Path | None = None, prefix: str = DEFAULT_PREFIX
+) -> PinStore:
     if redis_url:
-        return RedisPinStore(redis_url)
+        return RedisPinStore(redis_url, prefix=prefix)
     if state_dir is not None:
         return JsonFilePinStore(state_dir / "pins.json")
     return MemoryPinStore()

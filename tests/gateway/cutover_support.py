@@ -130,6 +130,8 @@ def table(legacy: str, target: str, routes: str, *, target_extra: str = "") -> s
         f'  legacy: {{url: "{legacy}", timeout: {{connect: 1, read: 5}}}}\n'
         f'  services: {{url: "{target}", timeout: {{connect: 1, read: 0.5}}{target_extra}}}\n'
         "default: legacy\n"
+        # these tables exercise the calendar itself: flips wait for no evidence (tests/gateway/gates do)
+        "evidence: none\n"
         "routes:\n" + routes
     )
 

@@ -197,6 +197,8 @@ def table_yaml(upstreams: dict[str, str], routes: str = "", default: str = "lega
     for name, spec in upstreams.items():
         lines.append(f"  {name}: {spec}")
     lines.append(f"default: {default}")
+    # these tables exercise the calendar itself: flips wait for no evidence (tests/gateway/gates do)
+    lines.append("evidence: none")
     lines.append(extra)
     lines.append("routes:" + (" []" if not routes.strip() else ""))
     if routes.strip():

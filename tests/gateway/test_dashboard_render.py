@@ -108,4 +108,3 @@ def test_a_route_whose_target_breaker_is_open_says_legacy_answers() -> None:
     assert "live → legacy (breaker open)" in render_board(state)
     row["side"] = {"side": "target", "upstream": "services", "why": ""}
     assert "breaker open" not in render_board(state)
-

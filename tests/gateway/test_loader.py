@@ -39,6 +39,7 @@ routes:
       - {from: 2026-W52, mode: live}
     guard: {max_error_rate: 0.02, min_requests: 50, window: 60s}   # automatic rollback
     shadow: {ignore: [body.query_time, headers.date]}
+evidence: none                  # the calendar alone (flips waiting for evidence: tests/gateway/gates)
 """
 
 HEAD = """\

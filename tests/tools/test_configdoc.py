@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 from gateway import routing_schema as routing
+from gateway.gates.schema import CanaryEvidence, ShadowEvidence
 from gateway.ratelimit.policy import RateLimit
 from gateway.settings import GatewaySettings
 from services.settings import Settings
@@ -49,6 +50,8 @@ def test_supplementary_meanings_name_existing_fields() -> None:
             routing.Phase,
             routing.GuardRule,
             routing.Shadow,
+            ShadowEvidence,
+            CanaryEvidence,
             RateLimit,
         )
     }
