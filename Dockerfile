@@ -13,7 +13,7 @@ COPY services ./services
 COPY legacy_flask ./legacy_flask
 COPY tests/__init__.py ./tests/__init__.py
 COPY tests/fakes ./tests/fakes
-COPY routing.yaml ./
+COPY routing.yaml gunicorn.conf.py ./
 RUN uv sync --frozen --no-dev
 
 FROM python:3.11-slim AS runtime

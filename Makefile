@@ -31,6 +31,7 @@ install: .venv/.synced
 
 prepare: install
 	@mkdir -p $(VAR)
+	@$(PY) -m tools.devsecrets $(VAR)/secrets.env
 	$(PY) -m legacy_flask seed --if-empty
 	@if [ -f services/migrations/env.py ]; then $(PY) -m services migrate; fi
 
@@ -38,10 +39,10 @@ prepare: install
 run: prepare
 	@if [ -n "$$SPOTIFY_CLIENT_ID$$LASTFM_API_KEY$$IMVDB_API_KEY" ]; then \
 	  echo "make run: provider keys found, using the real providers"; \
-	  exec $(PY) -m honcho -f Procfile start legacy services gateway; \
+	  exec $(PY) -m honcho -e $(VAR)/secrets.env -f Procfile start legacy services gateway; \
 	else \
 	  echo "make run: no provider keys, starting the fake provider server on :8090"; \
-	  exec $(PY) -m honcho -e fake-providers.env -f Procfile start; \
+	  exec $(PY) -m honcho -e fake-providers.env,$(VAR)/secrets.env -f Procfile start; \
 	fi
 
 test: install

@@ -45,6 +45,8 @@ READ_ENDPOINTS = {
 }
 WRITE_MIX = "write mix (status PUT 50%, setting PUT 25%, video GET 25%)"
 WRITE_LUA = """
+cookie = "COOKIE"
+json_headers = {["Content-Type"] = "application/json", ["Cookie"] = cookie}
 counter = 0
 statuses = {"WANTED", "DOWNLOADED", "IGNORED", "FAILED"}
 request = function()
@@ -53,12 +55,12 @@ request = function()
   local kind = counter % 4
   if kind == 0 or kind == 1 then
     local body = '{"status": "' .. statuses[(counter % 4) + 1] .. '"}'
-    return wrk.format("PUT", "/api/videos/" .. id .. "/status", {["Content-Type"] = "application/json"}, body)
+    return wrk.format("PUT", "/api/videos/" .. id .. "/status", json_headers, body)
   elseif kind == 2 then
     local body = '{"value": "' .. counter .. '"}'
-    return wrk.format("PUT", "/api/settings/bench_counter", {["Content-Type"] = "application/json"}, body)
+    return wrk.format("PUT", "/api/settings/bench_counter", json_headers, body)
   end
-  return wrk.format("GET", "/api/videos/" .. id)
+  return wrk.format("GET", "/api/videos/" .. id, {["Cookie"] = cookie})
 end
 """
 
@@ -129,6 +131,33 @@ def _counter(engine: Engine) -> list[int]:
     return count
 
 
+def admin_cookie(sync_url: str) -> str:
+    """`mvidarr_session=...` for a new live session row of the seeded admin: the write mix runs as a
+    logged-in ADMIN (settings writes need one on the services, issue 15; legacy accepts it too)."""
+    from datetime import datetime, timedelta
+
+    from services.auth.flask_session import dump_session
+    from services.settings import Settings
+
+    token = uuid.uuid4().hex
+    engine = create_engine(sync_url)
+    try:
+        with engine.begin() as conn:
+            admin = conn.execute(text("SELECT id FROM users WHERE username = 'admin'")).scalar_one()
+            now = datetime.now()
+            conn.execute(
+                text(
+                    "INSERT INTO user_sessions (user_id, session_token, status, created_at, last_activity,"
+                    " expires_at) VALUES (:u, :t, 'ACTIVE', :n, :n, :e)"
+                ),
+                {"u": admin, "t": token, "n": now, "e": now + timedelta(days=1)},
+            )
+    finally:
+        engine.dispose()
+    data = {"user_id": admin, "username": "admin", "session_token": token}
+    return "mvidarr_session=" + dump_session(data, secret_key=Settings().secret_key.get_secret_value())
+
+
 def legacy_queries(
     sync_url: str, requests: Sequence[tuple[str, str, Any]], *, reset: list[int] | None = None
 ) -> float:
@@ -138,11 +167,12 @@ def legacy_queries(
     engine: Engine = app.extensions["figway_engine"]
     client = app.test_client()
     client.get("/api/settings/app_port")  # the settings cache loads once per process, not per request
+    cookie = admin_cookie(sync_url)
     count = _counter(engine)
     if reset is not None:
         reset[0] = 0
     for method, path, body in requests:
-        response = client.open(path, method=method, json=body)
+        response = client.open(path, method=method, json=body, headers={"Cookie": cookie})
         assert response.status_code < 400, (path, response.status_code)
     engine.dispose()
     return count[0] / len(requests)
@@ -163,11 +193,12 @@ def services_queries(
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 await client.get("/api/settings/app_port")  # warm the login-guard setting cache
+                cookie = admin_cookie(sync_url)
                 count = _counter(app.state.engine.sync_engine)
                 if reset is not None:
                     reset[0] = 0
                 for method, path, body in requests:
-                    response = await client.request(method, path, json=body)
+                    response = await client.request(method, path, json=body, headers={"Cookie": cookie})
                     assert response.status_code < 400, (path, response.status_code)
                 return count[0] / len(requests)
 
@@ -288,7 +319,7 @@ def run_backend(
     _seed(sync_url)
     _migrate(sync_url)
     script = workdir / "writes.lua"
-    script.write_text(WRITE_LUA)
+    script.write_text(WRITE_LUA.replace("COOKIE", admin_cookie(sync_url)))
     targets = {name: (path, None) for name, path in READ_ENDPOINTS.items() if _wanted(name, endpoints)}
     if _wanted(WRITE_MIX, endpoints):
         targets[WRITE_MIX] = ("/", script)

@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
@@ -20,6 +20,10 @@ class GatewaySettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1)
+    #: ``production`` refuses to start without a strong ``GATEWAY_ADMIN_TOKEN`` (docs/security.md).
+    environment: Literal["development", "production"] = Field(
+        "development", validation_alias=AliasChoices("FIGWAY_ENV", "GATEWAY_ENVIRONMENT")
+    )
     #: Bearer token for every /_gateway path but /_gateway/healthz; without one they answer loopback only.
     admin_token: SecretStr | None = None
     #: Add X-Gateway-Route and X-Gateway-Upstream to responses.
@@ -86,6 +90,28 @@ class GatewaySettings(BaseSettings):
         if isinstance(value, list | tuple):
             return tuple(ipaddress.ip_network(str(item), strict=False) for item in value)
         return value
+
+    @model_validator(mode="after")
+    def _production_admin_token(self) -> GatewaySettings:
+        # The same rule as services/secret_policy.py (the programs never import each other).
+        if self.environment == "production":
+            token = self.admin_token.get_secret_value() if self.admin_token else ""
+            lowered = token.lower()
+            if not token:
+                why = "is not set"
+            elif any(
+                m in lowered for m in ("change-me", "changeme", "change_me", "placeholder", "example", "xxxx")
+            ):
+                why = "is a placeholder"
+            elif len(token) < 32 or len(set(token)) < 12:
+                why = "is shorter than 32 random characters"
+            else:
+                return self
+            raise ValueError(
+                f"production mode (FIGWAY_ENV=production): GATEWAY_ADMIN_TOKEN {why}; "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return self
 
     @field_validator("request_id_header")
     @classmethod

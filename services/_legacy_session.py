@@ -83,7 +83,13 @@ def _refresh(headers: MutableHeaders, data: dict[str, Any], settings: Settings) 
     headers.append(
         "set-cookie",
         dump_cookie(
-            settings.session_cookie_name, value, expires=expires, path="/", httponly=True, samesite="Lax"
+            settings.session_cookie_name,
+            value,
+            expires=expires,
+            path="/",
+            secure=settings.session_cookie_secure,
+            httponly=True,
+            samesite="Lax",
         ),
     )
     _add_vary_cookie(headers)

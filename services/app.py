@@ -65,6 +65,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     read_engine = create_read_engine(settings, engine)
     app.state.read_engine = read_engine
     app.state.read_sessionmaker = create_sessionmaker(read_engine)
+    app.state.auth.bind(app.state.sessionmaker)
     app.state.sqlite_writers = create_sqlite_writers(settings)
     app.state.settings_cache = SettingsCache(ttl=settings.settings_cache_ttl)
     provider = app.state.tracer_provider

@@ -9,6 +9,8 @@ Every other module receives a `Settings` instance (through `create_app(settings)
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 from pathlib import Path
 from typing import Literal
@@ -17,6 +19,8 @@ from urllib.parse import urlencode
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
+
+from services.secret_policy import GENERATE_HINT, weakness
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'figway.db'}"
@@ -76,6 +80,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
+    # "production" refuses to start with a default, placeholder or short secret (docs/security.md).
+    environment: Literal["development", "production"] = Field(
+        default="development", validation_alias=AliasChoices("FIGWAY_ENV", "ENVIRONMENT")
+    )
     database_url: str = DEFAULT_DATABASE_URL
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=20, ge=0)
@@ -97,9 +105,15 @@ class Settings(BaseSettings):
     )
     session_cookie_name: str = "mvidarr_session"
     session_lifetime_seconds: int = Field(default=24 * 3600, ge=1)
+    # Mark `mvidarr_session` Secure (set it when clients reach the gateway over HTTPS only).
+    session_cookie_secure: bool = False
+    # How long a token's link to its `user_sessions` row is trusted before it is read again: a
+    # logout on either app ends the tokens within this many seconds.
+    session_check_ttl_seconds: float = Field(default=2.0, ge=0, le=5)
 
     # Auth (services/auth): JWT access tokens, refresh cookie, API keys, login rate limit, CORS.
-    # HS* use `jwt_secret` (defaults to the session secret); RS*/ES* take PEM keys.
+    # HS* use `jwt_secret` (unset: a key derived from the session secret, never the secret itself;
+    # production requires its own); RS*/ES* take PEM keys.
     jwt_algorithm: str = "HS256"
     jwt_secret: SecretStr | None = None
     jwt_private_key: SecretStr | None = None
@@ -116,8 +130,13 @@ class Settings(BaseSettings):
     refresh_cookie_samesite: Literal["strict", "lax", "none"] = "strict"
     # `/auth/token` also opens a legacy session (user_sessions row + mvidarr_session cookie).
     token_login_opens_legacy_session: bool = True
-    login_rate_limit_attempts: int = Field(default=10, ge=1)  # per username and per address
+    # `/auth/token`: failed logins per account and per address before each further attempt waits
+    # (`login_delay_base_seconds`, doubling, at most `login_max_delay_seconds`) since the previous
+    # one; failures older than the window are forgotten. The account itself is never locked here.
+    login_rate_limit_attempts: int = Field(default=10, ge=1)
     login_rate_limit_window_seconds: int = Field(default=900, ge=1)
+    login_max_delay_seconds: int = Field(default=300, ge=1)
+    login_delay_base_seconds: float = Field(default=1.0, gt=0)
     # Shared state of several workers/replicas in Redis (login rate limit); unset: the database.
     redis_url: SecretStr | None = None
     trusted_proxies: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
@@ -217,7 +236,36 @@ class Settings(BaseSettings):
         # A wildcard origin with credentials would hand our cookies to any site.
         if self.cors_allow_credentials and "*" in self.cors_origins:
             raise ValueError("cors_origins may not contain '*' while cors_allow_credentials is on")
+        if self.environment == "production":
+            self._production_secrets()
         return self
+
+    def _production_secrets(self) -> None:
+        problems = []
+        why = weakness(self.secret_key.get_secret_value(), known_defaults=(DEFAULT_SECRET_KEY,))
+        if why:
+            problems.append(f"MVIDARR_SECRET_KEY {why}")
+        if self.jwt_algorithm.startswith("HS"):
+            jwt_secret = self.jwt_secret.get_secret_value() if self.jwt_secret else None
+            why = weakness(jwt_secret, known_defaults=(DEFAULT_SECRET_KEY,))
+            if why:
+                problems.append(f"JWT_SECRET {why}")
+            elif jwt_secret == self.secret_key.get_secret_value():
+                problems.append("JWT_SECRET equals MVIDARR_SECRET_KEY (the JWT key must be its own)")
+        if problems:
+            raise ValueError(
+                f"production mode (FIGWAY_ENV=production): {'; '.join(problems)}; {GENERATE_HINT}"
+            )
+
+    @property
+    def jwt_hmac_key(self) -> str:
+        """The HS* signing key: JWT_SECRET, else one derived from the cookie key (never equal to it)."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        derived = hmac.new(
+            self.secret_key.get_secret_value().encode(), b"figway jwt signing key", hashlib.sha256
+        )
+        return derived.hexdigest()
 
     @property
     def sync_database_url(self) -> str:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from services._legacy_http import iso, json_body, legacy_json
 from services._legacy_json import LegacyJSONResponse
 from services.app_settings.cache import SettingsCache
+from services.app_settings.masking import shown, written
 from services.app_settings.repository import SettingRepository
 from services.app_settings.schemas import (
     SettingRead,
@@ -26,6 +27,7 @@ from services.app_settings.schemas import (
     SettingUpdate,
     SettingWritten,
 )
+from services.auth.access import ADMIN
 from services.db import SessionDep
 from services.errors import legacy_error
 from services.guard import LEGACY_GUARD
@@ -43,7 +45,11 @@ def _cache(request: Request) -> SettingsCache:
 async def list_settings(session: SessionDep) -> LegacyJSONResponse:
     rows = await SettingRepository(session).list_all()
     settings = {
-        row.key: {"value": row.value, "description": row.description, "updated_at": iso(row.updated_at)}
+        row.key: {
+            "value": shown(row.key, row.value),
+            "description": row.description,
+            "updated_at": iso(row.updated_at),
+        }
         for row in rows
     }
     return legacy_json({"settings": settings, "count": len(settings)})
@@ -52,6 +58,7 @@ async def list_settings(session: SessionDep) -> LegacyJSONResponse:
 # Declared before `/{key}`: "bulk" is never taken as a key (werkzeug ranks static rules first too).
 @router.put(
     "/bulk",
+    dependencies=[ADMIN],
     response_model=SettingsBulkWritten,
     responses=error_responses(400),
     openapi_extra=json_body_doc(SettingsBulkUpdate),
@@ -61,7 +68,7 @@ async def update_bulk(request: Request, session: SessionDep) -> LegacyJSONRespon
     values = data.get("settings")
     if not isinstance(values, dict) or not values:
         raise legacy_error(400, "Settings data is required")
-    await SettingRepository(session).set_many(values=values, descriptions={})
+    await SettingRepository(session).set_many(values=written(values), descriptions={})
     _cache(request).invalidate(*values)
     updated = [{"key": key, "value": value} for key, value in values.items()]
     return legacy_json({"updated_settings": updated, "count": len(updated)})
@@ -75,7 +82,7 @@ async def get_setting(key: str, session: SessionDep) -> LegacyJSONResponse:
     return legacy_json(
         {
             "key": row.key,
-            "value": row.value,
+            "value": shown(row.key, row.value),
             "description": row.description,
             "updated_at": iso(row.updated_at),
         }
@@ -84,6 +91,7 @@ async def get_setting(key: str, session: SessionDep) -> LegacyJSONResponse:
 
 @router.put(
     "/{key}",
+    dependencies=[ADMIN],
     response_model=SettingWritten,
     responses=error_responses(400),
     openapi_extra=json_body_doc(SettingUpdate),
@@ -98,13 +106,13 @@ async def update_setting(key: str, request: Request, session: SessionDep) -> Leg
         # cannot be bound, legacy's 500: refused as a 400 (differences.yaml).
         raise legacy_error(400, "Description must be a string")
     await SettingRepository(session).set_many(
-        values={key: data["value"]}, descriptions={key: description} if description else {}
+        values=written({key: data["value"]}), descriptions={key: description} if description else {}
     )
     _cache(request).invalidate(key)
     return legacy_json({"key": key, "value": data["value"], "description": description, "updated_at": "now"})
 
 
-@router.delete("/{key}", response_model=MessageRead, responses=error_responses(404))
+@router.delete("/{key}", dependencies=[ADMIN], response_model=MessageRead, responses=error_responses(404))
 async def delete_setting(key: str, request: Request, session: SessionDep) -> LegacyJSONResponse:
     if not await SettingRepository(session).delete_key(key=key):
         raise legacy_error(404, "Setting not found")

@@ -31,6 +31,7 @@ from services.artists.schemas import (
     ArtistUpdate,
     ArtistUpdated,
 )
+from services.auth.access import DELETE_CONTENT, MODIFY_CONTENT
 from services.db import SessionDep
 from services.errors import LegacyError, legacy_error
 from services.guard import LEGACY_GUARD
@@ -152,6 +153,7 @@ async def list_artists(
 
 @router.post(
     "/",
+    dependencies=[MODIFY_CONTENT],
     status_code=201,
     response_model=ArtistCreated,
     responses=error_responses(400, 409),
@@ -217,6 +219,7 @@ async def _apply(repo: ArtistRepository, artist: Artist, data: dict[str, Any]) -
 
 @router.put(
     "/{artist_id:int}",
+    dependencies=[MODIFY_CONTENT],
     response_model=ArtistUpdated,
     responses=error_responses(400, 404, 409),
     openapi_extra=json_body_doc(ArtistUpdate),
@@ -236,6 +239,7 @@ async def update_artist(artist_id: int, request: Request, session: SessionDep) -
 
 @router.put(
     "/{artist_id:int}/settings",
+    dependencies=[MODIFY_CONTENT],
     response_model=ArtistSettingsUpdated,
     responses=error_responses(400, 404),
     openapi_extra=json_body_doc(ArtistSettingsUpdate),
@@ -264,7 +268,12 @@ async def update_artist_settings(artist_id: int, request: Request, session: Sess
     )
 
 
-@router.delete("/{artist_id:int}", response_model=ArtistDeleted, responses=error_responses(404, 409))
+@router.delete(
+    "/{artist_id:int}",
+    dependencies=[DELETE_CONTENT],
+    response_model=ArtistDeleted,
+    responses=error_responses(404, 409),
+)
 async def delete_artist(
     artist_id: int, request: Request, session: SessionDep, force: QueryText = None
 ) -> LegacyJSONResponse:

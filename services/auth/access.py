@@ -7,6 +7,12 @@ A rule is a dependency registered with `access_rule(description)`. Put one on ea
     AUTHENTICATED               any logged-in caller
     require_role(UserRole.X)    legacy's hierarchy ADMIN > MANAGER > USER > READONLY
     CAN_MODIFY / CAN_DELETE     legacy's `can_modify_content` / `can_delete_content`
+    MODIFY_CONTENT / DELETE_CONTENT
+                                writes on migrated content routes: an authenticated caller needs
+                                can_modify / can_delete (legacy's UI hides what its role may not
+                                do; legacy's API forgot to check). An anonymous caller is left to
+                                the login guard, as on legacy: refused while require_authentication
+                                is on, legacy's open single-user mode while it is off.
 
 Refusals use legacy's bodies on migrated routes (`/api/...` and the legacy `/auth` endpoints):
 401 `{"error":"Authentication required","code":"AUTH_REQUIRED"}`, 403 `{"error":"Insufficient
@@ -22,7 +28,13 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from services.auth.current_user import AUTH_REQUIRED_BODY, Principal, get_current_user, get_principal
+from services.auth.current_user import (
+    AUTH_REQUIRED_BODY,
+    LEGACY_AUTH_PATHS,
+    Principal,
+    get_current_user,
+    get_principal,
+)
 from services.auth.service import role_permissions
 from services.db import SessionDep
 from services.errors import Forbidden, LegacyError, Unauthorized, is_legacy_route
@@ -98,10 +110,24 @@ def _require_permission(name: str) -> Any:
     return Depends(check)
 
 
+def _content_rule(name: str) -> Any:
+    @access_rule(f"{name} (anonymous: login guard)")
+    async def check(request: Request, session: SessionDep) -> Principal | None:
+        principal = await get_principal(request, session)
+        if principal is not None and not role_permissions(principal.role)[name]:
+            raise forbidden(request)
+        return principal
+
+    return Depends(check)
+
+
 PUBLIC = Depends(public)
 AUTHENTICATED = Depends(authenticated)
 CAN_MODIFY = _require_permission("can_modify")
 CAN_DELETE = _require_permission("can_delete")
+MODIFY_CONTENT = _content_rule("can_modify")
+DELETE_CONTENT = _content_rule("can_delete")
+ADMIN = require_role(UserRole.ADMIN)
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:

@@ -1,23 +1,24 @@
-"""The one dependency that says who is calling.
+"""The one credential resolver: who is calling, as exactly one user.
 
-The caller is resolved once per request, from the first credential present, in this order:
+Every credential present is read: `Authorization: Bearer <JWT>` (signature, pinned algorithm,
+iss/aud/exp/nbf/iat; the user active; its login's `user_sessions` row still on and its refresh
+family not revoked, see `session_links`; the role the lower of the token's and the database's),
+`X-API-Key` (an unrevoked key of an active user, at most the key's role) and the legacy
+`mvidarr_session` cookie (legacy's reading: signature and age, then an ACTIVE, unexpired row of
+an active user).
 
-1. `Authorization: Bearer <JWT>`: signature, algorithm, iss/aud/exp/nbf checked; the user
-   must exist and be active, and the token's refresh family must not be revoked (logout and
-   refresh-token reuse revoke it). The role is the lower of the token's and the database's.
-2. `X-API-Key`: an unrevoked key of an active user; the role is the key's (never above the
-   user's). Its last use is recorded.
-3. The legacy Flask session cookie (`mvidarr_session`), exactly as the legacy app reads it:
-   signature and age, then an ACTIVE, unexpired `user_sessions` row of an active user.
-
-A credential that is present but invalid ends the search (no fallback to the next one): a
-revoked token must not be rescued by a cookie that happens to ride along.
+- A credential that does not authenticate anyone (malformed, forged, expired, revoked, empty:
+  `Bearer x`, `Bearer `, `X-API-Key: x`) is ignored, as legacy ignores the headers it never
+  reads. It never adds anything: the request is what its valid credentials alone make it, so a
+  stray header beside a valid cookie answers as legacy does, and a revoked token is not
+  rescued by anything but a credential that is valid on its own.
+- Valid credentials naming one user make one principal with the *lowest* of their roles (a
+  READONLY key beside an admin cookie acts READONLY).
+- Valid credentials naming different users are refused: `CredentialConflict`, answered 401.
 
     OptionalUserDep  -> User | None
     CurrentUserDep   -> User, or the legacy 401 {"error": "Authentication required", ...}
-    SessionUserDep   -> User named by the session's `username` alone (legacy playlists read
-                        the user this way, without checking the session row), or the legacy
-                        401 {"error": "User not found"}
+    SessionUserDep   -> the caller as a user (playlists), or legacy's 401 {"error": "User not found"}
     PrincipalDep     -> Principal | None (user, effective role, how they authenticated)
 """
 
@@ -28,20 +29,21 @@ from typing import Annotated, Any, Literal
 
 import structlog
 from fastapi import Depends, Request
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from services.auth.flask_session import load_session
 from services.auth.models import ApiKey
 from services.auth.network import client_ip
-from services.auth.service import family_is_revoked, find_api_key, find_valid_session, lower_role
+from services.auth.service import find_api_key, find_valid_session, lower_role
 from services.auth.state import auth_state
 from services.auth.tokens import TokenError
 from services.db import SessionDep
-from services.errors import LegacyError, legacy_error
+from services.errors import LegacyError, Unauthorized, legacy_error
 from services.models import User, UserRole, utcnow
 from services.settings import Settings
 
 AUTH_REQUIRED_BODY = {"error": "Authentication required", "code": "AUTH_REQUIRED"}
+LEGACY_AUTH_PATHS = frozenset({"/auth/login", "/auth/logout", "/auth/check", "/auth/session"})
 API_KEY_HEADER = "x-api-key"
 
 log = structlog.get_logger("services.auth")
@@ -57,6 +59,7 @@ class Principal:
     family_id: str | None = None
     session_token: str | None = None
     api_key_id: int | None = None
+    session_id: int | None = None
 
 
 def legacy_session(request: Request) -> dict[str, Any]:
@@ -81,18 +84,30 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def _from_bearer(request: Request, session: SessionDep, token: str) -> Principal | None:
+    state = auth_state(request)
     try:
-        claims = auth_state(request).codec.decode(token)
+        claims = state.codec.decode(token)
     except TokenError as exc:
         log.info("auth.token_rejected", reason=str(exc), path=request.url.path)
+        return None
+    if claims.session_id is None:  # every token we issue names its login
+        log.info("auth.token_rejected", reason="no session", path=request.url.path)
         return None
     user = await session.get(User, claims.user_id)
     if user is None or not user.is_active:
         return None
-    if claims.family_id is not None and await family_is_revoked(session, family_id=claims.family_id):
-        log.info("auth.token_rejected", reason="revoked", user_id=user.id, path=request.url.path)
+    if not await state.session_links.alive(
+        session, session_id=claims.session_id, user_id=user.id, family_id=claims.family_id
+    ):
+        log.info("auth.token_rejected", reason="login ended", user_id=user.id, path=request.url.path)
         return None
-    return Principal(user, lower_role(claims.role, user.role), "jwt", family_id=claims.family_id)
+    return Principal(
+        user,
+        lower_role(claims.role, user.role),
+        "jwt",
+        family_id=claims.family_id,
+        session_id=claims.session_id,
+    )
 
 
 async def _from_api_key(request: Request, session: SessionDep, key: str) -> Principal | None:
@@ -113,24 +128,80 @@ async def _from_session_cookie(request: Request, session: SessionDep) -> Princip
     row = await find_valid_session(session, user_id=data.get("user_id"), token=data.get("session_token"))
     if row is None:
         return None
-    return Principal(row.user, row.user.role, "session", session_token=row.session_token)
+    return Principal(row.user, row.user.role, "session", session_token=row.session_token, session_id=row.id)
+
+
+class CredentialConflict(Exception):
+    """Valid credentials of different users in one request."""
+
+
+def _merge(found: list[Principal]) -> Principal:
+    role = found[0].role
+    for other in found[1:]:
+        role = lower_role(role, other.role)
+    first = found[0]
+    return Principal(
+        first.user,
+        role,
+        first.via,
+        family_id=next((p.family_id for p in found if p.family_id), None),
+        session_token=next((p.session_token for p in found if p.session_token), None),
+        api_key_id=next((p.api_key_id for p in found if p.api_key_id), None),
+        session_id=next((p.session_id for p in found if p.session_id), None),
+    )
+
+
+async def resolve_principal(request: Request, session: SessionDep) -> Principal | None:
+    """The caller, or None; raises `CredentialConflict` for credentials of different users."""
+    if "figway_principal" in request.scope:  # one lookup per request, shared by guard and handler
+        cached: Principal | CredentialConflict | None = request.scope["figway_principal"]
+        if isinstance(cached, CredentialConflict):
+            raise cached
+        return cached
+    found: list[Principal] = []
+    token = bearer_token(request)
+    if token:
+        principal = await _from_bearer(request, session, token)
+        if principal is not None:
+            found.append(principal)
+    key = request.headers.get(API_KEY_HEADER)
+    if key:
+        principal = await _from_api_key(request, session, key)
+        if principal is not None:
+            found.append(principal)
+    principal = await _from_session_cookie(request, session)
+    if principal is not None:
+        found.append(principal)
+    if len({p.user.id for p in found}) > 1:
+        log.warning(
+            "auth.credential_conflict",
+            users=sorted({p.user.id for p in found}),
+            via=[p.via for p in found],
+            path=request.url.path,
+        )
+        conflict = CredentialConflict()
+        request.scope["figway_principal"] = conflict
+        raise conflict
+    result = _merge(found) if found else None
+    request.scope["figway_principal"] = result
+    return result
 
 
 async def get_principal(request: Request, session: SessionDep) -> Principal | None:
-    if "figway_principal" in request.scope:  # one lookup per request, shared by guard and handler
-        cached: Principal | None = request.scope["figway_principal"]
-        return cached
-    principal: Principal | None
-    token = bearer_token(request)
-    key = request.headers.get(API_KEY_HEADER)
-    if token is not None:
-        principal = await _from_bearer(request, session, token) if token else None
-    elif key is not None:
-        principal = await _from_api_key(request, session, key) if key else None
-    else:
-        principal = await _from_session_cookie(request, session)
-    request.scope["figway_principal"] = principal
-    return principal
+    """`resolve_principal`, with a conflict answered as "not authenticated" (401)."""
+    try:
+        return await resolve_principal(request, session)
+    except CredentialConflict:
+        raise (
+            LegacyError(401, AUTH_REQUIRED_BODY)
+            if _legacy_path(request)
+            else Unauthorized("Credentials of different users in one request", code="credential_conflict")
+        ) from None
+
+
+def _legacy_path(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/admin/")) or path in LEGACY_AUTH_PATHS
 
 
 PrincipalDep = Annotated[Principal | None, Depends(get_principal)]
@@ -154,17 +225,13 @@ CurrentUserDep = Annotated[User, Depends(get_current_user)]
 
 
 async def get_session_user(request: Request, session: SessionDep) -> User:
-    username = legacy_session(request).get("username")
-    user: User | None = None
-    if isinstance(username, str) and username:
-        user = await session.scalar(select(User).where(User.username == username).limit(1))
-    elif bearer_token(request) is not None or request.headers.get(API_KEY_HEADER) is not None:
-        # Token and API-key callers have no Flask session; they are who their credential says.
-        principal = await get_principal(request, session)
-        user = principal.user if principal is not None else None
-    if user is None:
+    """The caller of the playlists routes. Legacy reads the cookie's `username` and nothing else
+    (a revoked session, or a cookie naming only a username, still opens that user's playlists);
+    the services use the one principal of the request instead (registry: playlists-principal)."""
+    principal = await get_principal(request, session)
+    if principal is None:
         raise legacy_error(401, "User not found")
-    return user
+    return principal.user
 
 
 SessionUserDep = Annotated[User, Depends(get_session_user)]

@@ -30,6 +30,9 @@ class RefreshToken(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     family_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    # The `user_sessions` row of the login the family belongs to (migration 0003): ending
+    # that session, on either app, ends the family, and the reverse.
+    session_id: Mapped[int | None] = mapped_column(Integer)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
@@ -41,6 +44,7 @@ class RefreshToken(Base):
     __table_args__ = (
         Index("idx_auth_refresh_family", "family_id"),
         Index("idx_auth_refresh_user", "user_id"),
+        Index("idx_auth_refresh_session", "session_id"),
     )
 
 

@@ -37,23 +37,33 @@ from services._legacy_json import LegacyJSONResponse as JSONResponse
 from services.auth import audit
 from services.auth._forms import parse_form
 from services.auth.access import AUTHENTICATED, PUBLIC, access_rule, require_role
-from services.auth.current_user import AUTH_REQUIRED_BODY, PrincipalDep, legacy_session
+from services.auth.current_user import (
+    AUTH_REQUIRED_BODY,
+    CredentialConflict,
+    PrincipalDep,
+    legacy_session,
+    resolve_principal,
+)
 from services.auth.flask_session import dump_session
 from services.auth.models import ApiKey
 from services.auth.network import client_ip
 from services.auth.ratelimit import login_keys
 from services.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead, MeRead, RoleUpdate
 from services.auth.service import (
+    INVALID_CREDENTIALS,
     AuthError,
     RefreshError,
     authenticate,
+    check_password,
     create_api_key,
     create_session,
     family_of,
+    find_login_user,
     find_valid_session,
     issue_refresh,
     revoke_family,
     revoke_session,
+    revoke_session_rows,
     role_permissions,
     rotate_refresh,
     user_dict,
@@ -133,7 +143,13 @@ def _set_session_cookie(response: JSONResponse, settings: Settings, user: User, 
     response.headers.append(
         "set-cookie",
         dump_cookie(
-            settings.session_cookie_name, value, expires=expires, path="/", httponly=True, samesite="Lax"
+            settings.session_cookie_name,
+            value,
+            expires=expires,
+            path="/",
+            secure=settings.session_cookie_secure,
+            httponly=True,
+            samesite="Lax",
         ),
     )
 
@@ -142,7 +158,14 @@ def _clear_session_cookie(response: JSONResponse, settings: Settings) -> None:
     response.headers.append(
         "set-cookie",
         dump_cookie(
-            settings.session_cookie_name, "", expires=0, max_age=0, path="/", httponly=True, samesite="Lax"
+            settings.session_cookie_name,
+            "",
+            expires=0,
+            max_age=0,
+            path="/",
+            secure=settings.session_cookie_secure,
+            httponly=True,
+            samesite="Lax",
         ),
     )
 
@@ -169,10 +192,7 @@ def _clear_refresh_cookie(response: JSONResponse, settings: Settings) -> None:
     )
 
 
-async def _refusal(
-    session: AsyncSession, request: Request, username: str, exc: AuthError, keys: list[str]
-) -> None:
-    await auth_state(request).limiter.record_failure(session, keys)
+async def _audit_refusal(session: AsyncSession, request: Request, username: str, exc: AuthError) -> None:
     user = exc.user
     await audit.record(
         session,
@@ -186,21 +206,6 @@ async def _refusal(
     )
 
 
-async def _rate_limited(session: AsyncSession, request: Request, username: str) -> int | None:
-    keys = login_keys(username, _ip(request))
-    wait = await auth_state(request).limiter.retry_after(session, keys)
-    if wait is not None:
-        await audit.record(
-            session,
-            "login.rate_limited",
-            username=username,
-            ip=_ip(request),
-            user_agent=_agent(request),
-            route=request.url.path,
-        )
-    return wait
-
-
 # --- legacy contract -------------------------------------------------------------------------
 
 
@@ -210,14 +215,15 @@ async def login(request: Request, session: SessionDep) -> JSONResponse:
     username, password = await _credentials(request)
     if not username or not password:
         return JSONResponse({"error": "Username and password are required"}, status_code=400)
-    wait = await _rate_limited(session, request, username)
-    if wait is not None:
-        return JSONResponse({"error": TOO_MANY_ATTEMPTS}, status_code=429, headers={"Retry-After": str(wait)})
     ip = _ip(request)
+    # Legacy's rule and nothing more: five failures lock the account (counted atomically, see
+    # `authenticate`); no per-address limit, which would lock out everyone behind one NAT.
     try:
-        user = await authenticate(session, username=username, password=password, ip=ip)
+        user = await authenticate(
+            session, username=username, password=password, ip=ip, factory=request.app.state.sessionmaker
+        )
     except AuthError as exc:
-        await _refusal(session, request, username, exc, login_keys(username, ip))
+        await _audit_refusal(session, request, username, exc)
         return JSONResponse({"error": str(exc)}, status_code=401)
     row = await create_session(
         session,
@@ -254,9 +260,12 @@ async def logout(request: Request, session: SessionDep, principal: PrincipalDep)
     if principal is not None and principal.family_id is not None:
         families.add(principal.family_id)
     for family in families:
-        await revoke_family(session, family_id=family)
+        await revoke_family(session, family_id=family)  # and the legacy session of its login
     token = legacy_session(request).get("session_token")
     revoked_session = await revoke_session(session, token=token) if isinstance(token, str) else False
+    if principal is not None and principal.session_id is not None:
+        await revoke_session_rows(session, ids=[principal.session_id])
+    auth_state(request).session_links.forget()
     if principal is None:
         response = JSONResponse(AUTH_REQUIRED_BODY, status_code=401)
     else:
@@ -284,7 +293,11 @@ access_rule("authenticated")(logout)
 
 
 @router.get("/check", dependencies=[PUBLIC])
-async def check(principal: PrincipalDep) -> JSONResponse:
+async def check(request: Request, session: SessionDep) -> JSONResponse:
+    try:
+        principal = await resolve_principal(request, session)
+    except CredentialConflict:  # two users at once is nobody
+        principal = None
     if principal is None:
         return JSONResponse({"authenticated": False})
     return JSONResponse({"authenticated": True, "user": user_dict(principal.user)})
@@ -324,20 +337,23 @@ async def _token_response(
     user: User,
     *,
     role: UserRole,
-    family_id: str | None = None,
+    session_id: int,
     status_code: int = 200,
 ) -> JSONResponse:
+    """Access token + refresh cookie, both tied to the `user_sessions` row `session_id`."""
     settings = _settings(request)
     state = auth_state(request)
     issued = await issue_refresh(
         session,
         user_id=user.id,
         ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
-        family_id=family_id,
+        session_id=session_id,
         ip=_ip(request),
         user_agent=_agent(request),
     )
-    access = state.codec.issue(user_id=user.id, role=role, family_id=issued.family_id)
+    access = state.codec.issue(
+        user_id=user.id, role=role, family_id=issued.family_id, session_id=issued.session_id
+    )
     response = JSONResponse(
         {
             "access_token": access,
@@ -354,22 +370,48 @@ async def _token_response(
 
 @router.post("/token", dependencies=[PUBLIC])
 async def token(request: Request, session: SessionDep) -> JSONResponse:
+    """Tokens for a username and password. Throttled by a progressive delay per account and
+    per address (services/auth/ratelimit.py), never by locking the account; every refusal is
+    the same `invalid_credentials` answer, whatever the reason."""
     settings = _settings(request)
     username, password = await _credentials(request)
     if not username or not password:
         raise BadRequest("username and password are required", code="missing_credentials")
-    wait = await _rate_limited(session, request, username)
-    if wait is not None:
-        response = service_error_response(request, 429, "rate_limited", TOO_MANY_ATTEMPTS)
-        response.headers["Retry-After"] = str(wait)
-        return response
     ip = _ip(request)
-    try:
-        user = await authenticate(session, username=username, password=password, ip=ip)
-    except AuthError as exc:
-        await _refusal(session, request, username, exc, login_keys(username, ip))
-        code = "account_locked" if exc.reason.startswith("locked") else "invalid_credentials"
-        return service_error_response(request, 401, code, str(exc))
+    state = auth_state(request)
+    user = await find_login_user(session, username=username)
+    reservation = await state.limiter.reserve(
+        login_keys(user_id=user.id if user else None, username=username, ip=ip)
+    )
+    if reservation.wait is not None:
+        await state.limiter.refund(reservation)
+        await audit.record(
+            session,
+            "login.rate_limited",
+            username=username,
+            ip=ip,
+            user_agent=_agent(request),
+            route="/auth/token",
+        )
+        response = service_error_response(request, 429, "rate_limited", TOO_MANY_ATTEMPTS)
+        response.headers["Retry-After"] = str(reservation.wait)
+        return response
+    if user is None or not await check_password(session, user=user, password=password):
+        await audit.record(
+            session,
+            "login.failure",
+            user_id=user.id if user else None,
+            username=username,
+            ip=ip,
+            user_agent=_agent(request),
+            reason="unknown_user" if user is None else "refused",
+            route="/auth/token",
+        )
+        return service_error_response(request, 401, "invalid_credentials", INVALID_CREDENTIALS)
+    await state.limiter.refund(reservation)
+    await session.execute(
+        update(User).where(User.id == user.id).values(last_login=utcnow(), last_login_ip=ip)
+    )
     await audit.record(
         session,
         "login.success",
@@ -379,15 +421,16 @@ async def token(request: Request, session: SessionDep) -> JSONResponse:
         user_agent=_agent(request),
         via="token",
     )
-    response = await _token_response(request, session, user, role=user.role)
+    # Every token login is a `user_sessions` row: the tokens live and die with it.
+    row = await create_session(
+        session,
+        user=user,
+        ip=ip,
+        user_agent=_agent(request),
+        lifetime=timedelta(seconds=settings.session_lifetime_seconds),
+    )
+    response = await _token_response(request, session, user, role=user.role, session_id=row.id)
     if settings.token_login_opens_legacy_session:
-        row = await create_session(
-            session,
-            user=user,
-            ip=ip,
-            user_agent=_agent(request),
-            lifetime=timedelta(seconds=settings.session_lifetime_seconds),
-        )
         _set_session_cookie(response, settings, user, row)
     return response
 
@@ -408,10 +451,12 @@ async def refresh(request: Request, session: SessionDep) -> JSONResponse:
             session,
             token=presented,
             ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+            session_lifetime=timedelta(seconds=settings.session_lifetime_seconds),
             ip=_ip(request),
             user_agent=_agent(request),
         )
     except RefreshError as exc:
+        auth_state(request).session_links.forget()
         if exc.reason == "reused":
             await audit.record(
                 session,
@@ -426,7 +471,9 @@ async def refresh(request: Request, session: SessionDep) -> JSONResponse:
         )
         _clear_refresh_cookie(response, settings)
         return response
-    access = auth_state(request).codec.issue(user_id=user.id, role=user.role, family_id=issued.family_id)
+    access = auth_state(request).codec.issue(
+        user_id=user.id, role=user.role, family_id=issued.family_id, session_id=issued.session_id
+    )
     log.info("auth.refresh.rotated", user_id=user.id, family_id=issued.family_id, ip=_ip(request))
     response = JSONResponse(
         {
@@ -452,7 +499,7 @@ async def session_exchange(request: Request, session: SessionDep) -> JSONRespons
         ip=_ip(request),
         user_agent=_agent(request),
     )
-    return await _token_response(request, session, row.user, role=row.user.role)
+    return await _token_response(request, session, row.user, role=row.user.role, session_id=row.id)
 
 
 access_rule("legacy session")(session_exchange)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import contains_eager
 
 from services.auth.models import ApiKey, RefreshToken
@@ -46,42 +46,95 @@ def lower_role(a: UserRole, b: UserRole) -> UserRole:
     return a if ROLE_LEVEL[a] <= ROLE_LEVEL[b] else b
 
 
-async def authenticate(session: AsyncSession, *, username: str, password: str, ip: str | None) -> User:
-    """The user for these credentials; counts failures and locks after five, as legacy does."""
-    user = await session.scalar(
+async def find_login_user(session: AsyncSession, *, username: str) -> User | None:
+    """The account a login names (username or email, as legacy looks it up; the column's collation
+    decides case and accents, so on MariaDB `ADMIN` and `admín` name `admin`)."""
+    return await session.scalar(
         select(User).where(or_(User.username == username, User.email == username)).limit(1)
     )
+
+
+async def _reserve_attempt(factory: async_sessionmaker[AsyncSession], user_id: int) -> int:
+    """Count one more failed attempt *before* the password is checked, in its own committed
+    transaction, and return the count including it: of N concurrent attempts, exactly one sees
+    each number, so a burst checks at most MAX_FAILED_LOGINS passwords (legacy counts after the
+    check, so a burst checks them all)."""
+    now = utcnow()
+    async with factory() as reserve, reserve.begin():
+        # An expired lock starts a fresh count (legacy's rule), atomically for every racer.
+        await reserve.execute(
+            update(User)
+            .where(User.id == user_id, User.locked_until.is_not(None), User.locked_until <= now)
+            .values(failed_login_attempts=0, locked_until=None)
+        )
+        await reserve.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(failed_login_attempts=User.failed_login_attempts + 1)
+        )
+        count = await reserve.scalar(select(User.failed_login_attempts).where(User.id == user_id))
+    return int(count or 0)
+
+
+async def authenticate(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    ip: str | None,
+    factory: async_sessionmaker[AsyncSession],
+) -> User:
+    """Legacy's login rule, raced safely: five failures lock the account for thirty minutes.
+
+    Observable answers are legacy's, with one deliberate difference: a disabled account is
+    named only to the caller who knows its password (legacy says "Account is disabled" to any
+    password, which tells an attacker the account exists).
+    """
+    user = await find_login_user(session, username=username)
     if user is None:
         await verify_password(None, password)  # same cost as a real check: no user enumeration by time
         raise AuthError(INVALID_CREDENTIALS, reason="unknown_user")
     if is_locked(user):
         raise AuthError(ACCOUNT_LOCKED, reason="locked", user=user)
     if not user.is_active:
-        raise AuthError(ACCOUNT_DISABLED, reason="disabled", user=user)
+        if await verify_password(user.password_hash, password):
+            raise AuthError(ACCOUNT_DISABLED, reason="disabled", user=user)
+        raise AuthError(INVALID_CREDENTIALS, reason="disabled_bad_password", user=user)
+    attempt = await _reserve_attempt(factory, user.id)
+    if attempt > MAX_FAILED_LOGINS:  # the lock is being set by an earlier racer: no check at all
+        await _lock(session, user)
+        raise AuthError(ACCOUNT_LOCKED, reason="locked", user=user)
     if not await verify_password(user.password_hash, password):
-        if user.locked_until is not None:  # an expired lock starts a fresh count
-            user.failed_login_attempts = 0
-            user.locked_until = None
-            await session.flush()
-        # Atomic increment: concurrent failures on several workers all count.
-        await session.execute(
-            update(User)
-            .where(User.id == user.id)
-            .values(failed_login_attempts=User.failed_login_attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        await session.refresh(user, ["failed_login_attempts"])
-        if user.failed_login_attempts >= MAX_FAILED_LOGINS:
-            user.locked_until = utcnow() + timedelta(minutes=LOCK_MINUTES)
-            await session.flush()
+        if attempt >= MAX_FAILED_LOGINS:
+            await _lock(session, user)
             raise AuthError(ACCOUNT_LOCKED, reason="locked_now", user=user)
         raise AuthError(INVALID_CREDENTIALS, reason="bad_password", user=user)
-    user.failed_login_attempts = 0
-    user.locked_until = None
-    user.last_login = utcnow()
-    user.last_login_ip = ip
-    await session.flush()
+    await session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_login_attempts=0, locked_until=None, last_login=utcnow(), last_login_ip=ip)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(user)
     return user
+
+
+async def _lock(session: AsyncSession, user: User) -> None:
+    await session.execute(
+        update(User)
+        .where(User.id == user.id, User.locked_until.is_(None))
+        .values(locked_until=utcnow() + timedelta(minutes=LOCK_MINUTES))
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def check_password(session: AsyncSession, *, user: User | None, password: str) -> bool:
+    """The token route's check: no counting on the account, one answer for every refusal."""
+    if user is None:
+        await verify_password(None, password)
+        return False
+    ok = await verify_password(user.password_hash, password)
+    return ok and user.is_active and not is_locked(user)
 
 
 # --- legacy sessions (user_sessions rows, shared with the Flask app) -----------------------
@@ -124,12 +177,43 @@ async def find_valid_session(session: AsyncSession, *, user_id: object, token: o
 
 
 async def revoke_session(session: AsyncSession, *, token: object) -> bool:
+    """End a legacy session and every refresh family (so every token) issued from it."""
     if not isinstance(token, str):
         return False
-    result = await session.execute(
-        update(UserSession).where(UserSession.session_token == token).values(status=SessionStatus.REVOKED)
+    row_id = await session.scalar(select(UserSession.id).where(UserSession.session_token == token))
+    if row_id is None:
+        return False
+    await revoke_session_rows(session, ids=[row_id])
+    return True
+
+
+async def revoke_session_rows(session: AsyncSession, *, ids: list[int]) -> None:
+    if not ids:
+        return
+    await session.execute(
+        update(UserSession)
+        .where(UserSession.id.in_(ids), UserSession.status == SessionStatus.ACTIVE)
+        .values(status=SessionStatus.REVOKED)
     )
-    return bool(getattr(result, "rowcount", 0))
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.session_id.in_(ids), RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def session_is_live(session: AsyncSession, *, session_id: int, user_id: int) -> bool:
+    """Legacy's rule for a session row, by id: ACTIVE, unexpired, its user's, the user active."""
+    row = await session.execute(
+        select(UserSession.status, UserSession.expires_at, User.is_active)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == session_id, UserSession.user_id == user_id)
+    )
+    found = row.one_or_none()
+    if found is None:
+        return False
+    status, expires_at, active = found
+    return bool(status == SessionStatus.ACTIVE and expires_at > utcnow() and active)
 
 
 # --- refresh tokens ------------------------------------------------------------------------
@@ -140,6 +224,7 @@ class IssuedRefresh:
     token: str
     family_id: str
     expires_at: datetime
+    session_id: int
 
 
 class RefreshError(Exception):
@@ -155,6 +240,7 @@ async def issue_refresh(
     *,
     user_id: int,
     ttl: timedelta,
+    session_id: int,
     family_id: str | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
@@ -163,6 +249,7 @@ async def issue_refresh(
     now = utcnow()
     row = RefreshToken(
         user_id=user_id,
+        session_id=session_id,
         family_id=family_id or str(uuid.uuid4()),
         token_hash=digest(token),
         issued_at=now,
@@ -172,15 +259,24 @@ async def issue_refresh(
     )
     session.add(row)
     await session.flush()
-    return IssuedRefresh(token=token, family_id=row.family_id, expires_at=row.expires_at)
+    return IssuedRefresh(
+        token=token, family_id=row.family_id, expires_at=row.expires_at, session_id=session_id
+    )
 
 
 async def revoke_family(session: AsyncSession, *, family_id: str) -> None:
+    """End a refresh family and the legacy session of the login it came from."""
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    linked = await session.scalars(
+        select(RefreshToken.session_id)
+        .where(RefreshToken.family_id == family_id, RefreshToken.session_id.is_not(None))
+        .distinct()
+    )
+    await revoke_session_rows(session, ids=[i for i in linked.all() if i is not None])
 
 
 async def family_is_revoked(session: AsyncSession, *, family_id: str) -> bool:
@@ -193,9 +289,16 @@ async def family_is_revoked(session: AsyncSession, *, family_id: str) -> bool:
 
 
 async def rotate_refresh(
-    session: AsyncSession, *, token: str, ttl: timedelta, ip: str | None, user_agent: str | None
+    session: AsyncSession,
+    *,
+    token: str,
+    ttl: timedelta,
+    session_lifetime: timedelta,
+    ip: str | None,
+    user_agent: str | None,
 ) -> tuple[User, IssuedRefresh]:
-    """Spend `token` and issue its successor; a token spent twice revokes its whole family."""
+    """Spend `token` and issue its successor; a token spent twice revokes its whole family
+    (and the legacy session it belongs to). A family whose legacy session has ended is over."""
     row = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(token)))
     if row is None:
         raise RefreshError("unknown")
@@ -218,8 +321,25 @@ async def rotate_refresh(
     if user is None or not user.is_active:
         await revoke_family(session, family_id=row.family_id)
         raise RefreshError("inactive_user", user_id=row.user_id, family_id=row.family_id)
+    if row.session_id is None or not await session_is_live(
+        session, session_id=row.session_id, user_id=user.id
+    ):
+        await revoke_family(session, family_id=row.family_id)
+        raise RefreshError("session_ended", user_id=row.user_id, family_id=row.family_id)
+    # The login lives as long as its refresh family is used: the session row follows it.
+    await session.execute(
+        update(UserSession)
+        .where(UserSession.id == row.session_id, UserSession.expires_at < now + session_lifetime)
+        .values(expires_at=now + session_lifetime, last_activity=now)
+    )
     issued = await issue_refresh(
-        session, user_id=user.id, ttl=ttl, family_id=row.family_id, ip=ip, user_agent=user_agent
+        session,
+        user_id=user.id,
+        ttl=ttl,
+        session_id=row.session_id,
+        family_id=row.family_id,
+        ip=ip,
+        user_agent=user_agent,
     )
     return user, issued
 

@@ -3,7 +3,9 @@
 The algorithm is pinned by settings: a token is decoded only with that one algorithm, so
 `alg: none` and HS/RS confusion (an RS public key used as an HMAC secret) are refused before
 any signature check. Claims: iss, aud, sub (user id), role, exp, iat, nbf, jti, and `fam`,
-the refresh-token family the token was issued with (logout of that family revokes it).
+the refresh-token family the token was issued with (logout of that family revokes it), and
+`sid`, the `user_sessions` row of the login it belongs to (ending that session ends the token).
+An `iat` later than now plus the leeway is refused.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class AccessClaims:
     jti: str
     family_id: str | None
     expires_at: datetime
+    session_id: int | None = None
 
 
 class JwtCodec:
@@ -47,8 +50,7 @@ class JwtCodec:
         self.leeway = settings.jwt_leeway_seconds
         self.ttl = timedelta(seconds=settings.access_token_ttl_seconds)
         if self.algorithm.startswith("HS"):
-            secret = settings.jwt_secret or settings.secret_key
-            self._signing_key: str = secret.get_secret_value()
+            self._signing_key: str = settings.jwt_hmac_key
             self._verify_key: str = self._signing_key
         else:
             assert settings.jwt_private_key is not None and settings.jwt_public_key is not None
@@ -56,7 +58,13 @@ class JwtCodec:
             self._verify_key = settings.jwt_public_key
 
     def issue(
-        self, *, user_id: int, role: UserRole, family_id: str | None, now: datetime | None = None
+        self,
+        *,
+        user_id: int,
+        role: UserRole,
+        family_id: str | None,
+        session_id: int | None = None,
+        now: datetime | None = None,
     ) -> str:
         now = now or datetime.now(UTC)
         claims: dict[str, Any] = {
@@ -71,6 +79,8 @@ class JwtCodec:
         }
         if family_id is not None:
             claims["fam"] = family_id
+        if session_id is not None:
+            claims["sid"] = session_id
         token: str = jwt.encode(claims, self._signing_key, algorithm=self.algorithm)
         return token
 
@@ -93,10 +103,16 @@ class JwtCodec:
         except JWTError as exc:  # ExpiredSignatureError and JWTClaimsError are JWTErrors
             raise TokenError(type(exc).__name__) from exc
         try:
+            # jose checks only that `iat` is a number: a token "issued" later than now (plus
+            # the leeway) was not issued by us, or by a clock that cannot be trusted.
+            if int(claims["iat"]) > datetime.now(UTC).timestamp() + self.leeway:
+                raise TokenError("issued in the future")
             user_id = int(claims["sub"])
             role = UserRole(claims["role"])
             family = claims.get("fam")
+            sid = claims.get("sid")
             return AccessClaims(
+                session_id=sid if isinstance(sid, int) and not isinstance(sid, bool) else None,
                 user_id=user_id,
                 role=role,
                 jti=str(claims["jti"]),

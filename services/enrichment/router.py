@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services._bounds import row_id
 from services._legacy_http import flag, json_body
 from services._legacy_json import LegacyJSONResponse
+from services.auth.access import MODIFY_CONTENT
 from services.db import SessionDep
 from services.enrichment.service import ArtistNotFound, Enricher
 from services.errors import legacy_error
@@ -61,7 +62,7 @@ async def release(session: AsyncSession) -> None:
     await session.commit()
 
 
-@router.post("/metadata-enrichment/enrich/{artist_id:int}")
+@router.post("/metadata-enrichment/enrich/{artist_id:int}", dependencies=[MODIFY_CONTENT])
 async def enrich_artist(request: Request, artist_id: int, session: SessionDep) -> LegacyJSONResponse:
     await release(session)
     force = request.query_params.get("force", "").lower() in _TRUE
@@ -75,7 +76,7 @@ async def enrich_artist(request: Request, artist_id: int, session: SessionDep) -
     return LegacyJSONResponse(result.to_dict())
 
 
-@router.post("/videos/{video_id:int}/refresh-metadata")
+@router.post("/videos/{video_id:int}/refresh-metadata", dependencies=[MODIFY_CONTENT])
 async def refresh_metadata(request: Request, video_id: int, session: SessionDep) -> LegacyJSONResponse:
     await release(session)
     refreshed = await enricher(request).refresh_video(video_id)
@@ -105,7 +106,7 @@ def _artist_ids(body: dict[str, Any] | None) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-@router.post("/metadata-enrichment/enrich")
+@router.post("/metadata-enrichment/enrich", dependencies=[MODIFY_CONTENT])
 async def enrich_many(request: Request, session: SessionDep) -> StreamingResponse:
     await release(session)
     body = await json_body(request)

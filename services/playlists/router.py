@@ -17,6 +17,7 @@ from services._bounds import row_id
 from services._legacy_http import arg_int, flag, iso, json_body, legacy_json
 from services._legacy_json import LegacyJSONResponse
 from services._validators import validate_body
+from services.auth.access import MODIFY_CONTENT
 from services.auth.current_user import SessionUserDep
 from services.db import SessionDep
 from services.errors import legacy_error
@@ -153,6 +154,7 @@ async def get_playlist(
 
 @router.post(
     "/",
+    dependencies=[MODIFY_CONTENT],
     status_code=201,
     response_model=PlaylistCreated,
     responses=error_responses(400, 401),
@@ -179,6 +181,7 @@ async def create_playlist(request: Request, session: SessionDep, user: SessionUs
 
 @router.put(
     "/{playlist_id:int}",
+    dependencies=[MODIFY_CONTENT],
     response_model=PlaylistOne,
     responses=_ALL_ERRORS,
     openapi_extra=json_body_doc(PlaylistUpdate),
@@ -211,7 +214,9 @@ async def update_playlist(
     return legacy_json({"success": True, "playlist": {**playlist_dict(playlist, owner), "can_modify": True}})
 
 
-@router.delete("/{playlist_id:int}", response_model=PlaylistDeleted, responses=_ALL_ERRORS)
+@router.delete(
+    "/{playlist_id:int}", dependencies=[MODIFY_CONTENT], response_model=PlaylistDeleted, responses=_ALL_ERRORS
+)
 async def delete_playlist(playlist_id: int, session: SessionDep, user: SessionUserDep) -> LegacyJSONResponse:
     playlist = await _load(session, playlist_id, user, modify=True)
     name = playlist.name
@@ -221,6 +226,7 @@ async def delete_playlist(playlist_id: int, session: SessionDep, user: SessionUs
 
 @router.post(
     "/{playlist_id:int}/videos",
+    dependencies=[MODIFY_CONTENT],
     response_model=PlaylistVideosAdded,
     responses=_ALL_ERRORS,
     openapi_extra=json_body_doc(PlaylistAddVideos),
@@ -267,7 +273,10 @@ async def add_videos(
 
 
 @router.delete(
-    "/{playlist_id:int}/videos/{entry_id:int}", response_model=PlaylistEntryRemoved, responses=_ALL_ERRORS
+    "/{playlist_id:int}/videos/{entry_id:int}",
+    dependencies=[MODIFY_CONTENT],
+    response_model=PlaylistEntryRemoved,
+    responses=_ALL_ERRORS,
 )
 async def remove_video(
     playlist_id: int, entry_id: int, session: SessionDep, user: SessionUserDep
@@ -297,6 +306,7 @@ async def remove_video(
 
 @router.post(
     "/{playlist_id:int}/videos/reorder",
+    dependencies=[MODIFY_CONTENT],
     response_model=PlaylistReordered,
     responses=_ALL_ERRORS,
     openapi_extra=json_body_doc(PlaylistReorder),

@@ -19,6 +19,7 @@ from services._bounds import compare, row_id, window
 from services._legacy_http import arg_flag, arg_int, iso, json_body, legacy_json
 from services._legacy_json import LegacyJSONResponse
 from services._validators import validate_body
+from services.auth.access import DELETE_CONTENT, MODIFY_CONTENT
 from services.auth.current_user import get_optional_user
 from services.db import SessionDep
 from services.errors import legacy_error
@@ -280,6 +281,7 @@ async def search_videos(
 
 @router.post(
     "/",
+    dependencies=[MODIFY_CONTENT],
     status_code=201,
     response_model=VideoCreated,
     responses=error_responses(400, 404, 409),
@@ -345,6 +347,7 @@ async def get_video(video_id: int, session: SessionDep) -> LegacyJSONResponse:
 
 @router.put(
     "/{video_id:int}",
+    dependencies=[MODIFY_CONTENT],
     response_model=VideoDetailRead,
     responses=error_responses(400, 404, 409),
     openapi_extra=json_body_doc(VideoUpdate),
@@ -391,6 +394,7 @@ async def update_video(video_id: int, request: Request, session: SessionDep) -> 
 
 @router.put(
     "/{video_id:int}/status",
+    dependencies=[MODIFY_CONTENT],
     response_model=VideoStatusChanged,
     responses=error_responses(400, 404),
     openapi_extra=json_body_doc(VideoStatusUpdate),
@@ -420,6 +424,7 @@ async def update_video_status(video_id: int, request: Request, session: SessionD
 
 @router.delete(
     "/{video_id:int}",
+    dependencies=[DELETE_CONTENT],
     response_model=VideoDeleted,
     responses=error_responses(404),
     openapi_extra=json_body_doc(VideoDelete, required=False),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.contract._deliberate import refused
 from tests.contract.harness import USERS, Pair
 
 
@@ -68,8 +69,14 @@ def test_playlist_writes_match_legacy(pair: Pair) -> None:
     pair.check("POST", f"/api/playlists/{pid}/videos", as_user="user", json={"video_ids": ["1"]}, expect=400)
     pair.check("POST", f"/api/playlists/{pid}/videos", as_user="user", json={"video_ids": [True]}, expect=400)
     pair.check("POST", f"/api/playlists/{pid}/videos", as_user="user", json={}, expect=400)
-    pair.check(
-        "POST", f"/api/playlists/{pid}/videos", as_user="readonly", json={"video_ids": [5]}, expect=403
+    refused(
+        pair,
+        "content-writes-need-can-modify-post",
+        "POST",
+        f"/api/playlists/{pid}/videos",
+        as_user="readonly",
+        json={"video_ids": [5]},
+        legacy_status=403,
     )
     pair.check("POST", "/api/playlists/999/videos", as_user="user", json={"video_ids": [5]}, expect=404)
     detail = pair.check("GET", f"/api/playlists/{pid}?include_entries=yes", as_user="user", expect=200).json()
@@ -114,7 +121,14 @@ def test_playlist_writes_match_legacy(pair: Pair) -> None:
     pair.check("DELETE", f"/api/playlists/{pid}/videos/{entries[1]['id']}", as_user="user", expect=200)
     pair.check("DELETE", f"/api/playlists/{pid}/videos/{entries[1]['id']}", as_user="user", expect=404)
     pair.check("DELETE", f"/api/playlists/{pid}/videos/1", as_user="user", expect=404)
-    pair.check("DELETE", f"/api/playlists/{pid}/videos/{entries[2]['id']}", as_user="readonly", expect=403)
+    refused(
+        pair,
+        "playlist-deletes-need-can-modify",
+        "DELETE",
+        f"/api/playlists/{pid}/videos/{entries[2]['id']}",
+        as_user="readonly",
+        legacy_status=403,
+    )
     pair.check("GET", f"/api/playlists/{pid}?include_entries=true", as_user="admin", expect=200)
 
     pair.check(
@@ -134,13 +148,28 @@ def test_playlist_writes_match_legacy(pair: Pair) -> None:
     pair.check("PUT", f"/api/playlists/{pid}", as_user="user", json={"name": "Featured"}, expect=200)
     pair.check("PUT", f"/api/playlists/{pid}", as_user="user", json={"name": " "}, expect=400)
     pair.check("PUT", f"/api/playlists/{pid}", as_user="user", json="x", expect=400)
-    pair.check("PUT", f"/api/playlists/{pid}", as_user="readonly", json={"name": "mine"}, expect=403)
+    refused(
+        pair,
+        "content-writes-need-can-modify-put",
+        "PUT",
+        f"/api/playlists/{pid}",
+        as_user="readonly",
+        json={"name": "mine"},
+        legacy_status=403,
+    )
     pair.check("PUT", f"/api/playlists/{pid}", as_user="manager", json={}, expect=200)
     pair.check("PUT", "/api/playlists/4242", as_user="user", json={}, expect=404)
     pair.check("GET", f"/api/playlists/{pid}", as_user="readonly", expect=403)
     pair.check("GET", "/api/playlists/?per_page=200", as_user="admin", expect=200, unordered="playlists")
 
-    pair.check("DELETE", f"/api/playlists/{pid}", as_user="readonly", expect=403)
+    refused(
+        pair,
+        "playlist-deletes-need-can-modify",
+        "DELETE",
+        f"/api/playlists/{pid}",
+        as_user="readonly",
+        legacy_status=403,
+    )
     pair.check("DELETE", f"/api/playlists/{pid}", as_user="manager", expect=200)
     pair.check("DELETE", f"/api/playlists/{pid}", as_user="manager", expect=404)
     pair.check("DELETE", f"/api/playlists/{pid}", expect=401)
@@ -152,6 +181,11 @@ def test_playlist_permissions_on_others_playlists_match_legacy(pair: Pair, user:
     rows = pair.send("legacy", "GET", "/api/playlists/?per_page=200", as_user="admin").json()["playlists"]
     for playlist in rows:
         pid = playlist["id"]
-        pair.check("PUT", f"/api/playlists/{pid}", as_user=user, json={"description": "changed"})
-        pair.check("POST", f"/api/playlists/{pid}/videos", as_user=user, json={"video_ids": [9]})
+        if user == "readonly":  # READONLY writes nothing on services, its own playlists included
+            put, post = "content-writes-need-can-modify-put", "content-writes-need-can-modify-post"
+            refused(pair, put, "PUT", f"/api/playlists/{pid}", as_user=user, json={"description": "changed"})
+            refused(pair, post, "POST", f"/api/playlists/{pid}/videos", as_user=user, json={"video_ids": [9]})
+        else:
+            pair.check("PUT", f"/api/playlists/{pid}", as_user=user, json={"description": "changed"})
+            pair.check("POST", f"/api/playlists/{pid}/videos", as_user=user, json={"video_ids": [9]})
         pair.check("GET", f"/api/playlists/{pid}?include_entries=true", as_user=user)

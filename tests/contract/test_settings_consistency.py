@@ -30,15 +30,18 @@ SETTINGS_PREFIX = "/api/settings"
 
 def test_a_setting_written_through_one_side_is_read_back_through_the_other(shared_pair: Pair) -> None:
     pair = shared_pair
-    assert pair.send("services", "PUT", "/api/settings/language", json={"value": "fr"}).status == 200
+    assert (
+        pair.send("services", "PUT", "/api/settings/language", json={"value": "fr"}, as_user="admin").status
+        == 200
+    )
     assert pair.send("legacy", "GET", "/api/settings/language").body["value"] == "fr"
     assert pair.send("legacy", "PUT", "/api/settings/ui_theme", json={"value": "dark"}).status == 200
     assert pair.send("services", "GET", "/api/settings/ui_theme").body["value"] == "dark"
     bulk = {"settings": {"a_flag": True, "a_list": [1, 2]}}
-    assert pair.send("services", "PUT", "/api/settings/bulk", json=bulk).status == 200
+    assert pair.send("services", "PUT", "/api/settings/bulk", json=bulk, as_user="admin").status == 200
     assert pair.send("legacy", "GET", "/api/settings/a_flag").body["value"] == "true"
     assert pair.send("legacy", "GET", "/api/settings/a_list").body["value"] == "[1, 2]"
-    assert pair.send("services", "DELETE", "/api/settings/a_flag").status == 200
+    assert pair.send("services", "DELETE", "/api/settings/a_flag", as_user="admin").status == 200
     assert pair.send("legacy", "GET", "/api/settings/a_flag").status == 404
     assert (
         pair.send("legacy", "GET", "/api/settings/").body
@@ -81,7 +84,9 @@ def test_legacy_cache_does_not_see_a_guard_setting_written_through_services(data
     prepare_database(database_url)
     with serve_pair(database_url, database_url, settings_cache_ttl=0) as pair:
         assert pair.send("legacy", "GET", "/api/videos/?limit=1").status == 200  # legacy cache loaded
-        put = pair.send("services", "PUT", "/api/settings/require_authentication", json={"value": True})
+        put = pair.send(
+            "services", "PUT", "/api/settings/require_authentication", json={"value": True}, as_user="admin"
+        )
         assert put.status == 200
         # Services enforce the new value at once; legacy keeps its stale cached "false".
         assert pair.send("services", "GET", "/api/videos/?limit=1").body == {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.contract._deliberate import refused
 from tests.contract.harness import Pair
 
 LIST_QUERIES = [
@@ -152,8 +153,10 @@ def test_video_update_and_status_match_legacy(pair: Pair) -> None:
 def test_video_delete_matches_legacy(pair: Pair) -> None:
     entries = pair.check("GET", "/api/playlists/1?include_entries=true", as_user="admin").json()
     video_id = entries["playlist"]["entries"][0]["video_id"]
+    # A USER may not delete a video on services (legacy lets it): video-deletes-need-can-delete.
+    refused(pair, "video-deletes-need-can-delete", "DELETE", f"/api/videos/{video_id}", as_user="user")
     pair.check(
-        "DELETE", f"/api/videos/{video_id}", json={"add_to_blacklist": True}, as_user="user", expect=200
+        "DELETE", f"/api/videos/{video_id}", json={"add_to_blacklist": True}, as_user="manager", expect=200
     )
     pair.check("DELETE", f"/api/videos/{video_id}", expect=404)
     pair.check("GET", f"/api/videos/{video_id}", expect=404)

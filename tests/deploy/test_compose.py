@@ -9,7 +9,9 @@ program is one that program reads.
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 import shlex
 import subprocess
 import sys
@@ -217,7 +219,14 @@ def _settings_names(model: type[Any], prefix: str = "") -> set[str]:
 
 
 def test_every_environment_variable_is_one_its_program_reads() -> None:
-    legacy_reads = {"DATABASE_URL", "MVIDARR_SECRET_KEY", "FIGWAY_DEMO_PASSWORD", *PROVIDER_DEFAULTS}
+    # FIGWAY_ENV is read by legacy's launcher (gunicorn.conf.py), not by legacy_flask itself.
+    legacy_reads = {
+        "DATABASE_URL",
+        "MVIDARR_SECRET_KEY",
+        "FIGWAY_DEMO_PASSWORD",
+        "FIGWAY_ENV",
+        *PROVIDER_DEFAULTS,
+    }
     services_reads = _settings_names(Settings)
     gateway_reads = _settings_names(GatewaySettings, "GATEWAY_") | {
         env_name(n) for n in ("legacy", "services")
@@ -236,6 +245,7 @@ def test_gateway_settings_and_routing_table_load_with_the_compose_environment(
     env = environment("gateway")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("GATEWAY_ADMIN_TOKEN", secrets.token_urlsafe(48))  # .env.example's is a placeholder
     settings = GatewaySettings()
     assert settings.redis_url is not None and settings.redis_url.get_secret_value() == "redis://redis:6379/0"
     assert settings.admin_token is not None
@@ -249,10 +259,33 @@ def test_gateway_settings_and_routing_table_load_with_the_compose_environment(
 def test_services_settings_load_with_the_compose_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in environment("services").items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("MVIDARR_SECRET_KEY", secrets.token_urlsafe(48))  # .env.example's are placeholders
+    monkeypatch.setenv("JWT_SECRET", secrets.token_urlsafe(48))
     settings = Settings()
     assert settings.database_url.startswith("mysql+asyncmy://figway:figway@mariadb:3306/figway")
     assert "172.16.0.0/12" in settings.trusted_proxies
     assert settings.redis_url is not None and settings.redis_url.get_secret_value() == "redis://redis:6379/0"
+
+
+def test_the_env_example_placeholders_are_refused_by_every_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compose only checks that a secret is non-empty; the programs refuse the placeholders."""
+    for key, value in environment("services").items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ValueError, match="MVIDARR_SECRET_KEY is a placeholder"):
+        Settings()
+    for key, value in environment("gateway").items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ValueError, match="GATEWAY_ADMIN_TOKEN is a placeholder"):
+        GatewaySettings()
+    legacy = subprocess.run(
+        [sys.executable, "-c", "import runpy; runpy.run_path('gunicorn.conf.py')"],
+        cwd=ROOT,
+        env={**os.environ, **environment("legacy")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert legacy.returncode != 0 and "MVIDARR_SECRET_KEY is a placeholder" in legacy.stderr
 
 
 def _health_path(service: str) -> str:

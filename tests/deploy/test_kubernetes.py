@@ -229,6 +229,7 @@ def test_every_probe_path_answers_200_in_its_program(tmp_path: Path) -> None:
 
 
 LEGACY_READS = {
+    "FIGWAY_ENV",  # read by legacy's launcher, gunicorn.conf.py
     "DATABASE_URL",
     "MVIDARR_SECRET_KEY",
     "FIGWAY_DEMO_PASSWORD",
@@ -302,6 +303,23 @@ def test_the_kubernetes_guide_names_every_secret_key_the_manifests_reference() -
     for target in kustomize.OVERLAYS:
         for secret, key, _optional in secret_refs(target):
             assert secret in guide and key in guide, f"{secret}/{key} is missing from docs/kubernetes.md"
+
+
+def test_every_long_running_program_runs_in_production_mode_and_refuses_placeholders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in PROGRAMS:
+        assert env_of(container_of(name))["FIGWAY_ENV"]["value"] == "production", name
+    for key, value in manifest_environment(container_of("figway-gateway")).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("GATEWAY_ADMIN_TOKEN", "change-me-admin-token")
+    with pytest.raises(ValueError, match="GATEWAY_ADMIN_TOKEN is a placeholder"):
+        GatewaySettings()
+    for key, value in manifest_environment(container_of("figway-services")).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("JWT_SECRET", "short")
+    with pytest.raises(ValueError, match="JWT_SECRET"):
+        Settings()
 
 
 def manifest_environment(container: Doc) -> dict[str, str]:

@@ -57,6 +57,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         refresh_cookie_secure=False,
         jwt_secret=SECRET,
         login_rate_limit_attempts=5,
+        login_delay_base_seconds=60,  # the 6th attempt waits a minute, however slow the machine
         trusted_proxies=("127.0.0.1/32",),
     )
     try:

@@ -95,6 +95,8 @@ class Services:
 @contextmanager
 def serve(sync_url: str, routers: Sequence[APIRouter] = (), **settings: Any) -> Iterator[Services]:
     settings.setdefault("refresh_cookie_secure", False)  # the tests speak plain http
+    # A minute before the first attempt past the login limit: no count depends on the machine's speed.
+    settings.setdefault("login_delay_base_seconds", 60)
     config = Settings(database_url=async_url(sync_url), **settings)
     app = create_app(config)
     mount_routers(app, routers)

@@ -26,7 +26,7 @@ from services.app import create_app
 from services.db import SqliteWriters
 from services.db import create_engine as create_services_engine
 from services.settings import Settings
-from tests.services._resource_support import seeded_sqlite
+from tests.services._resource_support import live_session_cookie, seeded_sqlite
 from tests.support.databases import async_url
 
 __all__ = ["seeded_sqlite"]
@@ -105,9 +105,12 @@ def _starlette(request: httpx.Request) -> Request:
 
 async def test_concurrent_setting_and_status_writes_on_sqlite_all_succeed(seeded_sqlite: str) -> None:
     app = create_app(Settings(database_url=async_url(seeded_sqlite), settings_cache_ttl=0))
+    admin = {"mvidarr_session": live_session_cookie(seeded_sqlite, "admin")}  # settings writes need an admin
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://services") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://services", cookies=admin
+        ) as client:
             answers = await asyncio.gather(
                 *(client.put("/api/settings/bench_counter", json={"value": str(n)}) for n in range(24)),
                 *(client.put("/api/videos/1/status", json={"status": "IGNORED"}) for _ in range(8)),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.services._resource_support import seeded_sqlite, services_client
+from tests.services._resource_support import live_session_cookie, seeded_sqlite, services_client
 
 
 @pytest.mark.parametrize(
@@ -39,9 +39,11 @@ from tests.services._resource_support import seeded_sqlite, services_client
     ],
 )
 def test_wrongly_typed_values_are_refused_with_the_legacy_error_shape(
-    services_client: httpx.Client, method: str, path: str, body: object, message: str
+    services_client: httpx.Client, seeded_sqlite: str, method: str, path: str, body: object, message: str
 ) -> None:
-    response = services_client.request(method, path, json=body)
+    # As an admin: settings writes need one (issue 15); the answer checked is the validation's.
+    cookies = {"mvidarr_session": live_session_cookie(seeded_sqlite, "admin")}
+    response = services_client.request(method, path, json=body, cookies=cookies)
     assert (response.status_code, response.json()) == (400, {"error": message})
 
 
@@ -58,7 +60,7 @@ def test_values_the_database_coerces_are_accepted_and_echoed_as_given(services_c
 
 
 def test_values_legacy_stores_on_sqlite_are_stored_and_echoed_as_legacy_does(
-    services_client: httpx.Client,
+    services_client: httpx.Client, seeded_sqlite: str
 ) -> None:
     body = {"year": 1999.5, "duration": "3:45", "quality": 1.5, "thumbnail_url": 7}
     response = services_client.put("/api/videos/2", json=body)
@@ -73,7 +75,8 @@ def test_values_legacy_stores_on_sqlite_are_stored_and_echoed_as_legacy_does(
     )
     created = services_client.post("/api/videos/", json={"title": "t", "artist_id": 1, "year": "nineteen"})
     assert created.status_code == 201
-    setting = services_client.put("/api/settings/x", json={"value": 1, "description": 5})
+    admin = {"mvidarr_session": live_session_cookie(seeded_sqlite, "admin")}  # settings writes need one
+    setting = services_client.put("/api/settings/x", json={"value": 1, "description": 5}, cookies=admin)
     assert (setting.status_code, setting.json()["description"]) == (200, 5)
     assert services_client.get("/api/settings/x").json()["description"] == "5"
 
@@ -97,15 +100,17 @@ def test_fields_legacy_never_reads_are_ignored_whatever_their_type(services_clie
         "/api/playlists/99999999999999999999",
     ],
 )
-def test_ids_beyond_64_bits_are_not_found(services_client: httpx.Client, path: str) -> None:
-    cookies = {"mvidarr_session": _cookie("admin")}
+def test_ids_beyond_64_bits_are_not_found(
+    services_client: httpx.Client, seeded_sqlite: str, path: str
+) -> None:
+    cookies = {"mvidarr_session": live_session_cookie(seeded_sqlite, "admin")}
     response = services_client.get(path, cookies=cookies)
     assert response.status_code == 404
 
 
-def test_out_of_range_ids_in_bodies_name_no_row(services_client: httpx.Client) -> None:
+def test_out_of_range_ids_in_bodies_name_no_row(services_client: httpx.Client, seeded_sqlite: str) -> None:
     """As legacy answers on MariaDB (on SQLite it answers 500): an id past 64 bits exists nowhere."""
-    cookies = {"mvidarr_session": _cookie("admin")}
+    cookies = {"mvidarr_session": live_session_cookie(seeded_sqlite, "admin")}
     big = 2**70
     add = services_client.post("/api/playlists/1/videos", json={"video_ids": [big]}, cookies=cookies)
     assert (add.status_code, add.json()) == (404, {"error": f"Videos not found: [{big}]"})
@@ -120,10 +125,12 @@ def test_out_of_range_ids_in_bodies_name_no_row(services_client: httpx.Client) -
     assert services_client.post("/api/videos/", json={"title": "t", "artist_id": big}).status_code == 404
 
 
-def test_the_login_guard_follows_the_require_authentication_setting(services_client: httpx.Client) -> None:
-    assert (
-        services_client.put("/api/settings/require_authentication", json={"value": "true"}).status_code == 200
-    )
+def test_the_login_guard_follows_the_require_authentication_setting(
+    services_client: httpx.Client, seeded_sqlite: str
+) -> None:
+    admin = {"mvidarr_session": live_session_cookie(seeded_sqlite, "admin")}
+    put = services_client.put("/api/settings/require_authentication", json={"value": "true"}, cookies=admin)
+    assert put.status_code == 200
     denied = services_client.get("/api/videos/?limit=1")
     assert (denied.status_code, denied.json()) == (
         401,
@@ -137,13 +144,13 @@ def test_the_login_guard_follows_the_require_authentication_setting(services_cli
     )
 
 
-def _cookie(username: str) -> str:
+def _cookie(username: str, token: str = "none") -> str:
     from services.auth.flask_session import dump_session
     from services.settings import DEFAULT_SECRET_KEY
 
     users = {"admin": 1, "manager": 2, "user": 3, "readonly": 4}
     return dump_session(
-        {"user_id": users[username], "username": username, "session_token": "none"},
+        {"user_id": users[username], "username": username, "session_token": token},
         secret_key=DEFAULT_SECRET_KEY,
     )
 

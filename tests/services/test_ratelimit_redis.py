@@ -1,4 +1,4 @@
-"""Login rate limit kept in Redis (REDIS_URL): shared by every services process, whatever its database."""
+"""Login throttling kept in Redis (REDIS_URL): shared by every services process, whatever its database."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth.ratelimit import DatabaseLoginLimiter
+from services.auth.ratelimit import DatabaseLoginLimiter, DelayPolicy, Reservation
 from services.auth.ratelimit_redis import RedisLoginLimiter
 from services.auth.state import build_auth_state
 from services.settings import Settings
 from tests.services._auth_support import prepare_users, serve
 from tests.support.redis import redis_server
+
+POLICY = DelayPolicy(attempts=3, max_delay=600, base=60)
 
 
 @pytest.fixture
@@ -27,41 +28,60 @@ class RecordingLimiter:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    async def retry_after(self, session: AsyncSession, keys: Sequence[str]) -> int | None:
-        self.calls.append("retry_after")
-        return 7
+    async def reserve(self, keys: Sequence[str]) -> Reservation:
+        self.calls.append("reserve")
+        return Reservation(7, ["db"])
 
-    async def record_failure(self, session: AsyncSession, keys: Sequence[str]) -> None:
-        self.calls.append("record_failure")
-
-
-NO_SESSION: AsyncSession = None  # type: ignore[assignment]  # the Redis path never touches it
+    async def refund(self, reservation: Reservation) -> None:
+        self.calls.append("refund")
 
 
-def test_failures_past_the_limit_give_a_wait_within_the_window(redis_url: str) -> None:
+def test_failures_past_the_limit_give_a_wait(redis_url: str) -> None:
     async def scenario() -> list[int | None]:
-        limiter = RedisLoginLimiter(redis_url, attempts=3, window_seconds=600, fallback=RecordingLimiter())
-        keys = ["user:alice", "ip:10.0.0.1"]
-        waits = []
-        for _ in range(3):
-            waits.append(await limiter.retry_after(NO_SESSION, keys))
-            await limiter.record_failure(NO_SESSION, keys)
-        waits.append(await limiter.retry_after(NO_SESSION, keys))
-        waits.append(await limiter.retry_after(NO_SESSION, ["user:bob"]))  # another user, another address
-        waits.append(await limiter.retry_after(NO_SESSION, ["user:bob", "ip:10.0.0.1"]))  # same address
+        limiter = RedisLoginLimiter(redis_url, policy=POLICY, window_seconds=600, fallback=RecordingLimiter())
+        keys = ["user:1", "ip:10.0.0.1"]
+        waits = [(await limiter.reserve(keys)).wait for _ in range(3)]
+        refused = await limiter.reserve(keys)
+        waits.append(refused.wait)
+        await limiter.refund(refused)
+        waits.append((await limiter.reserve(["user:2"])).wait)  # another user, another address
+        waits.append((await limiter.reserve(["user:2", "ip:10.0.0.1"])).wait)  # same address
         await limiter.aclose()
         return waits
 
     first, second, third, blocked, other, same_ip = asyncio.run(scenario())
     assert (first, second, third, other) == (None, None, None, None)
-    assert blocked is not None and 590 <= blocked <= 600
+    assert blocked is not None and 55 <= blocked <= 60
     assert same_ip is not None
+
+
+def test_refunded_attempts_do_not_count(redis_url: str) -> None:
+    async def scenario() -> int | None:
+        limiter = RedisLoginLimiter(redis_url, policy=POLICY, window_seconds=600, fallback=RecordingLimiter())
+        for _ in range(5):  # five successful logins: each refunded
+            await limiter.refund(await limiter.reserve(["user:1"]))
+        wait = (await limiter.reserve(["user:1"])).wait
+        await limiter.aclose()
+        return wait
+
+    assert asyncio.run(scenario()) is None
+
+
+def test_a_concurrent_burst_lets_exactly_the_limit_through(redis_url: str) -> None:
+    async def scenario() -> list[int | None]:
+        limiter = RedisLoginLimiter(redis_url, policy=POLICY, window_seconds=600, fallback=RecordingLimiter())
+        found = await asyncio.gather(*(limiter.reserve(["ip:10.0.0.9"]) for _ in range(50)))
+        await limiter.aclose()
+        return [r.wait for r in found]
+
+    waits = asyncio.run(scenario())
+    assert waits.count(None) == 3
 
 
 def test_keys_are_stored_hashed(redis_url: str) -> None:
     async def scenario() -> list[str]:
-        limiter = RedisLoginLimiter(redis_url, attempts=3, window_seconds=60, fallback=RecordingLimiter())
-        await limiter.record_failure(NO_SESSION, ["user:alice"])
+        limiter = RedisLoginLimiter(redis_url, policy=POLICY, window_seconds=60, fallback=RecordingLimiter())
+        await limiter.reserve(["name:alice"])
         names = [name async for name in limiter._redis.scan_iter("figway:login:*")]
         await limiter.aclose()
         return names
@@ -74,14 +94,16 @@ def test_redis_down_falls_back_to_the_database_limiter() -> None:
     fallback = RecordingLimiter()
 
     async def scenario() -> int | None:
-        limiter = RedisLoginLimiter("redis://127.0.0.1:1/0", attempts=3, window_seconds=60, fallback=fallback)
-        await limiter.record_failure(NO_SESSION, ["user:alice"])
-        wait = await limiter.retry_after(NO_SESSION, ["user:alice"])
+        limiter = RedisLoginLimiter(
+            "redis://127.0.0.1:1/0", policy=POLICY, window_seconds=60, fallback=fallback
+        )
+        reservation = await limiter.reserve(["user:1"])
+        await limiter.refund(reservation)
         await limiter.aclose()
-        return wait
+        return reservation.wait
 
     assert asyncio.run(scenario()) == 7
-    assert fallback.calls == ["record_failure", "retry_after"]
+    assert fallback.calls == ["reserve", "refund"]
 
 
 def test_redis_url_selects_the_redis_limiter_with_the_database_one_behind_it() -> None:
@@ -96,7 +118,7 @@ def test_failures_on_one_services_process_block_logins_on_another(redis_url: str
     one, two = f"sqlite:///{tmp_path / 'one.db'}", f"sqlite:///{tmp_path / 'two.db'}"
     prepare_users(one)
     prepare_users(two)
-    limits = {"login_rate_limit_attempts": 3, "redis_url": redis_url}
+    limits = {"login_rate_limit_attempts": 3, "redis_url": redis_url, "login_delay_base_seconds": 60}
     with serve(one, **limits) as first, serve(two, **limits) as second:
         for _ in range(3):
             wrong = {"username": "user", "password": "wrong"}
