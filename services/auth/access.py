@@ -30,7 +30,6 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from services.auth.current_user import (
     AUTH_REQUIRED_BODY,
-    LEGACY_AUTH_PATHS,
     Principal,
     get_current_user,
     get_principal,
