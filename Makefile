@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PY := .venv/bin/python
 VAR := var
 
-.PHONY: help install run prepare test lint docs contract-fuzz fuzz-admin bench bench-quick bench-gateway bench-db bench-enrich bench-system bench-memory reliability clean
+.PHONY: help install run prepare test lint docs contract-fuzz fuzz fuzz-admin bench bench-quick bench-gateway bench-db bench-enrich bench-system bench-memory reliability clean
 
 help:
 	@echo "make run    - install, create+seed the SQLite database, start providers, legacy, services, gateway"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench  - every benchmark, results in bench/results/ (bench-quick: a shorter run)"
 	@echo "make docs   - regenerate docs/configuration.md from the settings models"
 	@echo "make contract-fuzz - the differential fuzzer, long (legacy vs services, every difference printed)"
+	@echo "make fuzz   - schemathesis, every check and phase, thousands of cases (FUZZ_EXAMPLES=100 per operation)"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -86,6 +87,13 @@ bench-gateway bench-db bench-enrich bench-system bench-memory: install
 
 reliability: install
 	$(PY) -m bench reliability
+
+# Every schemathesis check and phase against the services, admin and anonymous, on SQLite and
+# (when FIGWAY_TEST_MARIADB_URL names a server) MariaDB; prints each failure, shrunk, and fails
+# when anything was found. `make test` runs the same passes bounded.
+FUZZ_EXAMPLES ?= 100
+fuzz: install
+	$(PY) -m tests.reliability.services_fuzz --examples $(FUZZ_EXAMPLES)
 
 clean:
 	rm -rf .venv .tools $(VAR) .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache

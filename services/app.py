@@ -26,6 +26,7 @@ from services.db import create_engine, create_read_engine, create_sessionmaker, 
 from services.enrichment import router as enrichment
 from services.errors import install_error_handlers
 from services.logs import configure_logging
+from services.openapi import install_openapi
 from services.playlists import router as playlists
 from services.settings import Settings
 from services.system import admin_router as system_admin
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: every layer below (auth, guard, handlers) reads werkzeug's first values.
     app.add_middleware(WerkzeugFirstValues)
     mount_routers(app)
+    install_openapi(app)
     app.state.tracer_provider = provider = tracing.tracer_provider()
     if provider is not None:
         tracing.instrument_app(app, provider)

@@ -33,13 +33,23 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services import _mysql, _sqlite
+from services._bounds import guard_statements
 from services._legacy_json import loads
 from services.settings import Settings
 
 
 def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
     """The process's engine: SQLite with WAL + busy timeout, MariaDB with an explicit pool
-    (`autocommit`: the read engine's connections, see the module docstring)."""
+    (`autocommit`: the read engine's connections, see the module docstring).
+
+    Both refuse a parameter no driver can bind (services/_bounds.py) with the client's 400.
+    """
+    engine = _create_engine(settings, autocommit=autocommit)
+    guard_statements(engine)
+    return engine
+
+
+def _create_engine(settings: Settings, *, autocommit: bool) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url,

@@ -22,11 +22,13 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services import _legacy_routing
+from services._bounds import Unstorable
 from services._legacy_http import RAW_QUERY_KEY, werkzeug_redirect
 from services._legacy_json import LegacyJSONResponse
 
@@ -37,6 +39,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 LEGACY_PREFIXES = ("/api/",)
 # Legacy's other blueprints: werkzeug's own HTML pages for routing misses (legacy re-raises them).
 LEGACY_HTML_PREFIXES = ("/auth/", "/admin/")
+# The legacy endpoints under /auth (the rest of /auth is new: structured errors).
+LEGACY_AUTH_PATHS = frozenset({"/auth/login", "/auth/logout", "/auth/check", "/auth/session"})
 
 
 class ServiceError(Exception):
@@ -102,6 +106,11 @@ def _is_legacy_path(path: str) -> bool:
     return path.startswith(LEGACY_PREFIXES) or path == "/api"
 
 
+def is_legacy_route(path: str) -> bool:
+    """Whether `path` keeps legacy's contract (`/api/...` and the legacy `/auth` endpoints)."""
+    return path.startswith(LEGACY_PREFIXES) or path in LEGACY_AUTH_PATHS
+
+
 def service_error_response(request: Request, status_code: int, code: str, message: str) -> LegacyJSONResponse:
     rid = request_id(request)
     return LegacyJSONResponse(
@@ -140,8 +149,12 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
         if legacy_answer is not None:
             return legacy_answer
     if _is_legacy_path(request.url.path):
-        # Legacy's HTTPException handler: {"error": exc.name}, headers (Allow) dropped.
-        return LegacyJSONResponse({"error": HTTPStatus(status).phrase}, status_code=status)
+        # Legacy's HTTPException handler: {"error": exc.name}. It drops werkzeug's Allow; services
+        # keep it on a 405 (RFC 9110 15.5.6; differences.yaml: method-not-allowed-carries-allow).
+        answer = LegacyJSONResponse({"error": HTTPStatus(status).phrase}, status_code=status)
+        if status == 405:
+            answer.headers["Allow"] = ", ".join(_legacy_routing.allowed_methods(request))
+        return answer
     code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
     response = service_error_response(request, status, code, str(exc.detail))
     if exc.headers:
@@ -181,6 +194,15 @@ def _redirect_to(request: Request, path: str) -> Response:
     raw = request.scope.get(RAW_QUERY_KEY) or request.scope.get("query_string", b"")
     query = f"?{raw.decode('latin-1')}" if raw else ""
     return werkzeug_redirect(f"{request.url.scheme}://{host}{quote(path, safe='/:|%')}{query}")
+
+
+async def _on_unstorable(request: Request, exc: Exception) -> Response:
+    # A value no database can take (services/_bounds.py); legacy lets it reach the driver: 500.
+    message = exc.message if isinstance(exc, Unstorable) else "Invalid value: does not fit its column"
+    logger.info("request.refused path=%s reason=%s", request.url.path, message)
+    if is_legacy_route(request.url.path):
+        return LegacyJSONResponse({"error": message}, status_code=400)
+    return service_error_response(request, 400, "invalid_value", message)
 
 
 def _unexpected_response(request: Request) -> Response:
@@ -227,4 +249,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LegacyError, _on_legacy_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Unstorable, _on_unstorable)
+    # MariaDB (strict mode) refusing a value for its column is the client's input, not a fault.
+    app.add_exception_handler(DataError, _on_unstorable)
     app.add_middleware(UnhandledErrors)

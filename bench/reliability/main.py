@@ -23,6 +23,7 @@ SUITES = {
     "hostile HTTP (raw sockets)": "tests/gateway/test_hostile_http.py",
     "routing.yaml fuzzer (hypothesis)": "tests/gateway/test_loader_fuzz.py",
     "OpenAPI fuzzing (schemathesis)": "tests/reliability/test_api_fuzz.py",
+    "services fuzzing (schemathesis, every check and phase)": "tests/reliability/test_services_fuzz.py",
     "concurrent writes, legacy + services": "tests/reliability/test_concurrent_writes.py",
     "auth attacks through the gateway": "tests/reliability/test_gateway_auth_attacks.py",
 }

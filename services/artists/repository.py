@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Row, Select, asc, bindparam, delete, desc, func, or_, select
 
+from services._bounds import window
 from services.models import Artist, Download, PlaylistEntry, Video
 from services.repository import TOTAL_ROWS, Repository, count_rows, total_column
 
@@ -101,7 +102,8 @@ class ArtistRepository(Repository[Artist]):
         }
         direction = desc if order.lower() == "desc" else asc
         stmt = stmt.order_by(direction(columns.get(sort, Artist.name)), asc(Artist.id))
-        stmt = stmt.offset((page - 1) * per_page).limit(per_page)
+        limit, offset = window(limit=per_page, offset=(page - 1) * per_page, names=("per_page", "page"))
+        stmt = stmt.offset(offset).limit(limit)
         rows = (await self.session.execute(stmt)).all()
         if total is None:  # a page past the end has no row to carry the total
             total = int(rows[0].total_rows) if rows else await self.count(filters=filters)

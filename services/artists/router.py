@@ -7,12 +7,14 @@ artist carries its `video_count`, from one grouped subquery joined to the page.
 from __future__ import annotations
 
 import math
+import operator
 import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import ColumnElement, or_
 
+from services._bounds import compare, row_id
 from services._legacy_http import arg_flag, arg_int, flag, iso, json_body, legacy_json
 from services._legacy_json import LegacyJSONResponse
 from services._validators import validate_body
@@ -41,7 +43,6 @@ router = APIRouter(prefix="/api/artists", tags=["artists"], dependencies=[LEGACY
 
 DEFAULT_PER_PAGE = 50
 SETTINGS_FIELDS = frozenset({"auto_download", "monitored", "keywords", "folder_path"})
-MAX_ID = 2**63 - 1
 QueryText = Annotated[str | None, Query()]
 
 
@@ -123,9 +124,9 @@ async def list_artists(
     count_filters: list[ColumnElement[bool]] = []
     min_v, max_v = arg_int(request, "min_videos"), arg_int(request, "max_videos")
     if min_v is not None:
-        count_filters.append(video_count >= min_v)
+        count_filters.append(compare(video_count, operator.ge, min_v))
     if max_v is not None:
-        count_filters.append(video_count <= max_v)
+        count_filters.append(compare(video_count, operator.le, max_v))
 
     rows, total = await ArtistRepository(session).page(
         filters=filters,
@@ -181,7 +182,7 @@ async def create_artist(request: Request, session: SessionDep) -> LegacyJSONResp
 
 
 async def _artist_or_404(session: SessionDep, artist_id: int) -> Artist:
-    artist = await session.get(Artist, artist_id) if artist_id <= MAX_ID else None
+    artist = await session.get(Artist, artist_id) if row_id(artist_id) is not None else None
     if artist is None:
         raise legacy_error(404, "Artist not found")
     return artist

@@ -30,14 +30,13 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from services.auth.current_user import (
     AUTH_REQUIRED_BODY,
-    LEGACY_AUTH_PATHS,
     Principal,
     get_current_user,
     get_principal,
 )
 from services.auth.service import role_permissions
 from services.db import SessionDep
-from services.errors import Forbidden, LegacyError, Unauthorized
+from services.errors import Forbidden, LegacyError, Unauthorized, is_legacy_route
 from services.models import ROLE_LEVEL, UserRole
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,10 +54,6 @@ def access_rule(description: str) -> Callable[[F], F]:
         return call
 
     return mark
-
-
-def is_legacy_route(path: str) -> bool:
-    return path.startswith("/api/") or path in LEGACY_AUTH_PATHS
 
 
 def unauthenticated(request: Request) -> Exception:

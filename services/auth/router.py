@@ -29,13 +29,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from werkzeug.http import dump_cookie
 
+from services._bounds import StorableIntPath, check_value
 from services._legacy_http import json_body
 
 # Legacy's JSON bytes (sorted keys, ASCII escapes, trailing newline) under the familiar name.
 from services._legacy_json import LegacyJSONResponse as JSONResponse
 from services.auth import audit
 from services.auth._forms import parse_form
-from services.auth.access import AUTHENTICATED, PUBLIC, access_rule, is_legacy_route, require_role
+from services.auth.access import AUTHENTICATED, PUBLIC, access_rule, require_role
 from services.auth.current_user import (
     AUTH_REQUIRED_BODY,
     CredentialConflict,
@@ -70,7 +71,15 @@ from services.auth.service import (
 )
 from services.auth.state import auth_state
 from services.db import SessionDep
-from services.errors import BadRequest, Conflict, LegacyError, NotFound, Unauthorized, service_error_response
+from services.errors import (
+    BadRequest,
+    Conflict,
+    LegacyError,
+    NotFound,
+    Unauthorized,
+    is_legacy_route,
+    service_error_response,
+)
 from services.models import User, UserRole, UserSession, utcnow
 from services.settings import Settings
 
@@ -99,7 +108,11 @@ async def _credentials(request: Request) -> tuple[str, str]:
     body: dict[str, Any] | None = await json_body(request)
     if body is None:
         body = parse_form(request.headers.get("content-type", ""), await request.body())
-    return str(body.get("username") or "").strip(), str(body.get("password") or "")
+    username, password = str(body.get("username") or "").strip(), str(body.get("password") or "")
+    # Both are hashed (rate-limit keys, password check) before any query binds them.
+    check_value(username)
+    check_value(password)
+    return username, password
 
 
 @access_rule("legacy session")
@@ -545,7 +558,7 @@ async def list_keys(session: SessionDep) -> ApiKeyList:
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyRead, dependencies=[ADMIN])
 async def revoke_key(
-    key_id: int, request: Request, session: SessionDep, principal: PrincipalDep
+    key_id: StorableIntPath, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> ApiKeyRead:
     assert principal is not None
     row = await session.get(ApiKey, key_id)
@@ -568,7 +581,7 @@ async def revoke_key(
 
 @router.put("/users/{user_id}/role", dependencies=[ADMIN])
 async def change_role(
-    user_id: int, body: RoleUpdate, request: Request, session: SessionDep, principal: PrincipalDep
+    user_id: StorableIntPath, body: RoleUpdate, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, object]:
     assert principal is not None
     user = await session.get(User, user_id)

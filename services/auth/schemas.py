@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
+from services._bounds import StorableInt
 from services.models import UserRole
+
+
+def _utc(value: datetime) -> datetime:
+    # The tables store naive UTC (legacy's convention); the OpenAPI promises RFC 3339
+    # `date-time`, which requires an offset.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class MeRead(BaseModel):
@@ -19,7 +30,7 @@ class MeRead(BaseModel):
 class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     role: UserRole
-    user_id: int | None = None  # defaults to the admin creating it
+    user_id: StorableInt | None = None  # defaults to the admin creating it
 
 
 class ApiKeyRead(BaseModel):
@@ -29,10 +40,10 @@ class ApiKeyRead(BaseModel):
     role: UserRole
     user_id: int
     created_by: int | None
-    created_at: datetime
-    last_used_at: datetime | None
+    created_at: UtcDateTime
+    last_used_at: UtcDateTime | None
     last_used_ip: str | None
-    revoked_at: datetime | None
+    revoked_at: UtcDateTime | None
 
 
 class ApiKeyCreated(ApiKeyRead):

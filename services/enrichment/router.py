@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services._bounds import row_id
 from services._legacy_http import flag, json_body
 from services._legacy_json import LegacyJSONResponse
 from services.auth.access import MODIFY_CONTENT
@@ -99,7 +100,8 @@ def _artist_ids(body: dict[str, Any] | None) -> list[int]:
         raise legacy_error(400, "artist_ids must be a non-empty list of artist ids")
     if len(ids) > MAX_BULK:
         raise legacy_error(400, f"At most {MAX_BULK} artists per request")
-    if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+    # Checked before the stream starts: once its 200 is sent, a refusal can no longer be a 4xx.
+    if not all(isinstance(i, int) and not isinstance(i, bool) and row_id(i) is not None for i in ids):
         raise legacy_error(400, "artist_ids must be a non-empty list of artist ids")
     return list(dict.fromkeys(ids))
 

@@ -22,6 +22,7 @@ from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
+from services._bounds import row_id
 from services.app_settings.cache import SettingsCache
 from services.enrichment.result import MIN_CONFIDENCE, EnrichmentResult, Outcome, disabled, lookup
 from services.models import Artist, Video, utcnow
@@ -95,7 +96,11 @@ class Enricher:
     async def enrich_artist(self, artist_id: int, *, force_refresh: bool = False) -> EnrichmentResult:
         started = time.monotonic()
         async with self.reading() as session:
-            artist = (await session.execute(ARTIST_STATE, {"artist_id": artist_id})).first()
+            artist = (
+                (await session.execute(ARTIST_STATE, {"artist_id": artist_id})).first()
+                if row_id(artist_id) is not None
+                else None
+            )
             if artist is None:
                 raise ArtistNotFound(f"Artist {artist_id} not found")
             name, last = artist.name, _enrichment_date(artist)
@@ -154,7 +159,7 @@ class Enricher:
         """IMVDb video details + Last.fm track.getinfo merged into the video row; None: no video."""
         started = time.monotonic()
         async with self.reading() as session:
-            video = await _video(session, video_id)
+            video = await _video(session, video_id) if row_id(video_id) is not None else None
             if video is None:
                 return None
             artist_name = video.artist.name if video.artist else ""

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, Row, delete, func, or_, select, update
 from sqlalchemy.orm import aliased
 
+from services._bounds import window
 from services.models import Artist, Playlist, PlaylistEntry, User, UserRole, Video
 from services.repository import Repository
 
@@ -31,13 +32,14 @@ class PlaylistRepository(Repository[Playlist]):
     async def page_with_owner(
         self, *, user: User, page: int, per_page: int
     ) -> Sequence[Row[Playlist, str | None]]:
+        limit, offset = window(limit=per_page, offset=(page - 1) * per_page, names=("per_page", "page"))
         stmt = (
             select(Playlist, User.username)
             .outerjoin(User, Playlist.user_id == User.id)
             .where(self.visible_to(user))
             .order_by(Playlist.updated_at.desc(), Playlist.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
+            .offset(offset)
+            .limit(limit)
         )
         return (await self.session.execute(stmt)).all()
 

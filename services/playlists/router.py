@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from services._bounds import row_id
 from services._legacy_http import arg_int, flag, iso, json_body, legacy_json
 from services._legacy_json import LegacyJSONResponse
 from services._validators import validate_body
@@ -44,7 +45,6 @@ router = APIRouter(prefix="/api/playlists", tags=["playlists"], dependencies=[LE
 
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 20
-MAX_ID = 2**63 - 1
 QueryText = Annotated[str | None, Query()]
 _ALL_ERRORS = error_responses(400, 401, 403, 404)
 
@@ -96,7 +96,7 @@ def entry_dict(
 
 
 async def _load(session: SessionDep, playlist_id: int, user: User, *, modify: bool) -> Playlist:
-    playlist = await session.get(Playlist, playlist_id) if playlist_id <= MAX_ID else None
+    playlist = await session.get(Playlist, playlist_id) if row_id(playlist_id) is not None else None
     if playlist is None:
         raise legacy_error(404, "Playlist not found")
     if not (can_modify(playlist, user) if modify else can_access(playlist, user)):
@@ -239,10 +239,11 @@ async def add_videos(
     video_ids = data.get("video_ids")
     if not isinstance(video_ids, list) or not video_ids:
         raise legacy_error(400, "video_ids is required")
-    if not all(isinstance(v, int) and not isinstance(v, bool) and abs(v) <= MAX_ID for v in video_ids):
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in video_ids):
         raise legacy_error(400, "video_ids must be a list of integers")
     repo = PlaylistRepository(session)
-    found = await repo.existing_video_ids(video_ids=video_ids)
+    # An id past 64 bits names no video: reported missing, as legacy does on MariaDB.
+    found = await repo.existing_video_ids(video_ids=[v for v in video_ids if row_id(v) is not None])
     missing = [vid for vid in video_ids if vid not in found]
     if missing:
         raise legacy_error(404, f"Videos not found: {missing}")
@@ -282,7 +283,11 @@ async def remove_video(
 ) -> LegacyJSONResponse:
     playlist = await _load(session, playlist_id, user, modify=True)
     repo = PlaylistRepository(session)
-    entry = await repo.get_entry(playlist_id=playlist.id, entry_id=entry_id) if entry_id <= MAX_ID else None
+    entry = (
+        await repo.get_entry(playlist_id=playlist.id, entry_id=entry_id)
+        if row_id(entry_id) is not None
+        else None
+    )
     if entry is None:
         raise legacy_error(404, "Playlist entry not found")
     removed_position = entry.position
@@ -322,10 +327,10 @@ async def reorder_videos(
             or not isinstance(item.get("position"), int)
         ):
             raise legacy_error(400, "Each entry order needs an integer id and position")
-        if abs(item["id"]) > MAX_ID:
-            raise legacy_error(400, "Each entry order needs an integer id and position")
         wanted[item["id"]] = item["position"]
-    entries = await PlaylistRepository(session).entries_by_id(playlist_id=playlist.id, entry_ids=list(wanted))
+    # An id past 64 bits names no entry: not updated, as legacy does on MariaDB.
+    entry_ids = [entry_id for entry_id in wanted if row_id(entry_id) is not None]
+    entries = await PlaylistRepository(session).entries_by_id(playlist_id=playlist.id, entry_ids=entry_ids)
     # Legacy binds a position only for an entry that exists: past 64 bits that is its 500, and
     # for an unknown entry id any position is accepted (and ignored).
     if any(not -(2**63) <= wanted[entry.id] < 2**63 for entry in entries):

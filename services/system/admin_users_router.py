@@ -13,6 +13,7 @@ from __future__ import annotations
 import structlog
 from fastapi import APIRouter, Request
 
+from services._bounds import row_id
 from services._legacy_json import LegacyJSONResponse
 from services.auth._forms import parse_form
 from services.auth.current_user import Principal
@@ -39,7 +40,7 @@ async def change_role(
         role = UserRole[role_name]
     except KeyError:
         return LegacyJSONResponse({"error": "Invalid role"}, status_code=400)
-    user = await session.get(User, user_id)
+    user = await session.get(User, user_id) if row_id(user_id) is not None else None
     if user is None:
         return _not_found()
     old = user.role.value
@@ -57,7 +58,7 @@ async def toggle_active(
 ) -> LegacyJSONResponse:
     if user_id == principal.user.id:
         return LegacyJSONResponse({"error": "Cannot deactivate your own account"}, status_code=400)
-    user = await session.get(User, user_id)
+    user = await session.get(User, user_id) if row_id(user_id) is not None else None
     if user is None:
         return _not_found()
     user.is_active = not user.is_active

@@ -7,6 +7,7 @@ falls back to its default, exactly as legacy's `request.args.get(..., type=int)`
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import ColumnElement, String, cast, func, or_, select
 
+from services._bounds import compare, row_id, window
 from services._legacy_http import arg_flag, arg_int, iso, json_body, legacy_json
 from services._legacy_json import LegacyJSONResponse
 from services._validators import validate_body
@@ -44,7 +46,6 @@ from services.videos.schemas import (
 router = APIRouter(prefix="/api/videos", tags=["videos"], dependencies=[LEGACY_GUARD])
 
 SETTABLE_STATUSES = ("WANTED", "DOWNLOADING", "DOWNLOADED", "FAILED", "IGNORED")
-MAX_ID = 2**63 - 1
 QueryText = Annotated[str | None, Query()]
 
 
@@ -123,8 +124,9 @@ async def list_videos(
 ) -> LegacyJSONResponse:
     limit_value = arg_int(request, "limit")
     offset_value = arg_int(request, "offset", 0) or 0
+    limit_sql, offset_sql = window(limit=limit_value, offset=max(offset_value, 0))
     rows, total = await VideoRepository(session).list_page(
-        sort=sort, order=order, limit=limit_value, offset=max(offset_value, 0)
+        sort=sort, order=order, limit=limit_sql, offset=offset_sql
     )
     videos = video_dicts(rows)
     return legacy_json(
@@ -192,6 +194,7 @@ async def search_videos(
     order_key = args.get("sort_order") or args.get("order") or "asc"
     limit_value = arg_int(request, "limit", 100)
     offset_value = arg_int(request, "offset", 0) or 0
+    limit_sql, offset_sql = window(limit=limit_value, offset=max(offset_value, 0))
 
     filters: list[ColumnElement[bool]] = []
     if q_text:
@@ -204,11 +207,11 @@ async def search_videos(
             raise legacy_error(400, f"Invalid status: {status_text}")
         filters.append(Video.status == VideoStatus[status_text])
     if year_v is not None:
-        filters.append(Video.year == year_v)
+        filters.append(compare(Video.year, operator.eq, year_v))
     if year_from_v is not None:
-        filters.append(Video.year >= year_from_v)
+        filters.append(compare(Video.year, operator.ge, year_from_v))
     if year_to_v is not None:
-        filters.append(Video.year <= year_to_v)
+        filters.append(compare(Video.year, operator.le, year_to_v))
     if genre_text:
         filters.append(cast(Video.genres, String).ilike(f"%{genre_text}%"))
     if quality_text:
@@ -220,9 +223,9 @@ async def search_videos(
     if source_text:
         filters.append(Video.source == source_text)
     if duration_min_v is not None:
-        filters.append(Video.duration >= duration_min_v)
+        filters.append(compare(Video.duration, operator.ge, duration_min_v))
     if duration_max_v is not None:
-        filters.append(Video.duration <= duration_max_v)
+        filters.append(compare(Video.duration, operator.le, duration_max_v))
     start, end = _parse_date(date_from_raw), _parse_date(date_to_raw)
     if start is not None:
         filters.append(Video.created_at >= start)
@@ -241,8 +244,8 @@ async def search_videos(
         needs_artist=bool(q_text or artist_text),
         sort=sort_key,
         order=order_key,
-        limit=limit_value,
-        offset=max(offset_value, 0),
+        limit=limit_sql,
+        offset=offset_sql,
     )
     videos = video_dicts(rows, genres=True)
     echo = {
@@ -298,7 +301,7 @@ async def create_video(request: Request, session: SessionDep) -> LegacyJSONRespo
     except (TypeError, ValueError, OverflowError):
         wanted = None
     artist = None
-    if wanted is not None and abs(wanted) <= MAX_ID:
+    if wanted is not None and row_id(wanted) is not None:
         artist = await session.get(Artist, wanted)
     if artist is None:
         raise legacy_error(404, "Artist not found")
@@ -327,7 +330,7 @@ async def create_video(request: Request, session: SessionDep) -> LegacyJSONRespo
 
 
 async def _video_or_404(session: SessionDep, video_id: int) -> Video:
-    video = await session.get(Video, video_id) if video_id <= MAX_ID else None
+    video = await session.get(Video, video_id) if row_id(video_id) is not None else None
     if video is None:
         raise legacy_error(404, "Video not found")
     return video
@@ -336,7 +339,7 @@ async def _video_or_404(session: SessionDep, video_id: int) -> Video:
 @router.get("/{video_id:int}", response_model=VideoDetailRead, responses=error_responses(404))
 async def get_video(video_id: int, session: SessionDep) -> LegacyJSONResponse:
     stmt = VideoRepository(session).rows(genres=True).where(Video.id == video_id)
-    row = (await session.execute(stmt)).first() if video_id <= MAX_ID else None
+    row = (await session.execute(stmt)).first() if row_id(video_id) is not None else None
     if row is None:
         raise legacy_error(404, "Video not found")
     return legacy_json(video_dicts([row], genres=True)[0])

@@ -1,11 +1,10 @@
-"""Schemathesis against the OpenAPI documents the programs serve: the services' ``/openapi.json``
-and the gateway admin API's ``/_gateway/openapi.json``. Every generated request (valid and
-invalid inputs, with an admin credential so handlers run past auth) must get no 5xx, and every
-answer with a documented status must match its documented schema.
+"""Schemathesis against the gateway admin API's ``/_gateway/openapi.json``. Every generated
+request (valid and invalid inputs, with an admin credential so handlers run past auth) must get
+no 5xx, and every answer with a documented status must match its documented schema. (The
+services are fuzzed deeper, every check and phase: tests/reliability/test_services_fuzz.py.)
 
 Bounded: ``FIGWAY_FUZZ_EXAMPLES`` examples per operation (default 8 here; ``make reliability``
-runs 50). Left out: operations that call the outside world or the host (provider enrichment,
-the IMVDb health probe, the system restart command).
+runs 50).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -23,14 +21,9 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from gateway.app import Gateway
 from gateway.settings import GatewaySettings
-from services.app import create_app as create_services_app
-from services.settings import Settings
-from tests.contract.harness import prepare_database
-from tests.support.databases import BACKENDS, async_url, fresh_database
 from tests.support.servers import RunningServer, uvicorn_thread
 
 EXAMPLES = int(os.environ.get("FIGWAY_FUZZ_EXAMPLES", "8"))
-PASSWORD = "Figway-demo-1"
 ADMIN_TOKEN = "fuzz-admin-token"
 CHECKS = [not_a_server_error, response_schema_conformance]
 FUZZ = settings(
@@ -39,26 +32,6 @@ FUZZ = settings(
     suppress_health_check=list(HealthCheck),
     derandomize=True,  # the same examples every run: a CI failure reproduces locally
 )
-OUTSIDE_WORLD = (
-    r"^/(api/metadata-enrichment/|api/videos/\{video_id\}/refresh-metadata|api/health/imvdb"
-    r"|admin/system/restart)"
-)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def services(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[RunningServer, dict[str, str]]]:
-    tmp = tmp_path_factory.mktemp("fuzz-services")
-    with fresh_database(request.param, tmp) as url:
-        prepare_database(url)
-        settings_ = Settings(
-            database_url=async_url(url), refresh_cookie_secure=False, login_rate_limit_attempts=100000
-        )
-        with uvicorn_thread(create_services_app(settings_)) as server:
-            token = httpx.post(f"{server.url}/auth/token", json={"username": "admin", "password": PASSWORD})
-            token.raise_for_status()
-            yield server, {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
 @pytest.fixture(scope="module")
@@ -89,14 +62,9 @@ def operations(document: dict[str, Any], exclude: str | None = None) -> dict[str
     return {result.ok().label: result.ok() for result in schema.get_all_operations()}
 
 
-# The documents are taken from the apps at collection time (one test id per operation); the
-# requests go to real servers over sockets. (schemathesis' own pytest plugin does not load under
+# The document is taken from the app at collection time (one test id per operation); the
+# requests go to a real server over sockets. (schemathesis' own pytest plugin does not load under
 # pytest 9 yet, so the hypothesis strategy is driven directly.)
-SERVICES_OPS = operations(
-    create_services_app(Settings(database_url="sqlite+aiosqlite:///:memory:")).openapi(), OUTSIDE_WORLD
-)
-
-
 def _gateway_document() -> dict[str, Any]:
     import tempfile
 
@@ -117,14 +85,6 @@ def fuzz(operation: Any, base_url: str, headers: dict[str, str]) -> None:
         case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
 
     run()
-
-
-@pytest.mark.parametrize("label", list(SERVICES_OPS))
-def test_services_api_answers_no_5xx_and_keeps_its_documented_schemas(
-    label: str, services: tuple[RunningServer, dict[str, str]]
-) -> None:
-    server, auth = services
-    fuzz(SERVICES_OPS[label], server.url, auth)
 
 
 @pytest.mark.parametrize("label", list(GATEWAY_OPS))
