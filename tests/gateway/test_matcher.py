@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.matcher import AmbiguousRoute, Kind, Matcher, TemplateError, parse_template
@@ -141,7 +141,7 @@ def _dedupe_names(template: str) -> str:
     return "/".join(out)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     routes=st.lists(st.tuples(template_strategy, method_sets), min_size=1, max_size=8),
     path=path_strategy,

@@ -37,7 +37,7 @@ def _gone(pid: int) -> bool:
         return True
 
 
-async def _all_gone(pids: list[int], within: float = 5.0) -> bool:
+async def _all_gone(pids: list[int], within: float = 15.0) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if all(_gone(p) for p in pids):
