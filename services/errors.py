@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -29,8 +27,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services import _legacy_routing
 from services._bounds import Unstorable
+from services._error_types import BadRequest as BadRequest
+from services._error_types import Conflict as Conflict
+from services._error_types import Forbidden as Forbidden
+from services._error_types import LegacyError as LegacyError
+from services._error_types import NotFound as NotFound
+from services._error_types import ServiceError as ServiceError
+from services._error_types import Unauthorized as Unauthorized
+from services._error_types import legacy_error as legacy_error
 from services._legacy_http import RAW_QUERY_KEY, werkzeug_redirect
 from services._legacy_json import LegacyJSONResponse
+from services._legacy_paths import LEGACY_AUTH_PATHS as LEGACY_AUTH_PATHS
 
 logger = logging.getLogger("services.errors")
 
@@ -39,62 +46,6 @@ REQUEST_ID_HEADER = "X-Request-ID"
 LEGACY_PREFIXES = ("/api/",)
 # Legacy's other blueprints: werkzeug's own HTML pages for routing misses (legacy re-raises them).
 LEGACY_HTML_PREFIXES = ("/auth/", "/admin/")
-# The legacy endpoints under /auth (the rest of /auth is new: structured errors).
-LEGACY_AUTH_PATHS = frozenset({"/auth/login", "/auth/logout", "/auth/check", "/auth/session"})
-
-
-class ServiceError(Exception):
-    """An error of a new endpoint: `{"error": {"code", "message", "request_id"}}`."""
-
-    status_code = 500
-    code = "internal_error"
-
-    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-        if status_code is not None:
-            self.status_code = status_code
-
-
-class BadRequest(ServiceError):
-    status_code = 400
-    code = "bad_request"
-
-
-class Unauthorized(ServiceError):
-    status_code = 401
-    code = "unauthorized"
-
-
-class Forbidden(ServiceError):
-    status_code = 403
-    code = "forbidden"
-
-
-class NotFound(ServiceError):
-    status_code = 404
-    code = "not_found"
-
-
-class Conflict(ServiceError):
-    status_code = 409
-    code = "conflict"
-
-
-class LegacyError(Exception):
-    """An error of a migrated endpoint, rendered byte for byte as legacy renders it."""
-
-    def __init__(self, status_code: int, body: Mapping[str, Any]) -> None:
-        super().__init__(status_code, body)
-        self.status_code = status_code
-        self.body = dict(body)
-
-
-def legacy_error(status_code: int, message: str, **extra: Any) -> LegacyError:
-    """`raise legacy_error(404, "Video not found")` -> 404 `{"error": "Video not found"}`."""
-    return LegacyError(status_code, {"error": message, **extra})
 
 
 def request_id(request: Request) -> str:
@@ -169,7 +120,9 @@ async def _routing_miss(request: Request, status: int) -> Response | None:
     anonymous caller meets the 401 first; then the 308 (merged slashes, missing trailing
     slash), the automatic OPTIONS answer, and outside `/api` werkzeug's HTML error pages.
     """
-    from services.guard import guard_answer  # the guard imports this module
+    # Deferred: importing the guard loads the services.auth package, whose access rules import
+    # this module.
+    from services.guard import guard_answer
 
     path = request.url.path
     if not (_is_legacy_path(path) or path.startswith(LEGACY_HTML_PREFIXES)):

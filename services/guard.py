@@ -11,11 +11,11 @@ from __future__ import annotations
 from fastapi import Depends, Request
 from starlette.responses import Response
 
+from services._error_types import LegacyError
 from services._legacy_json import LegacyJSONResponse
 from services.app_settings.cache import SettingsCache
 from services.auth.current_user import AUTH_REQUIRED_BODY, get_optional_user
 from services.db import SessionDep
-from services.errors import LegacyError
 
 EXEMPT_PREFIXES = ("/api/health",)
 

@@ -31,6 +31,8 @@ import structlog
 from fastapi import Depends, Request
 from sqlalchemy import update
 
+from services._error_types import LegacyError, Unauthorized, legacy_error
+from services._legacy_paths import LEGACY_AUTH_PATHS
 from services.auth.flask_session import load_session
 from services.auth.models import ApiKey
 from services.auth.network import client_ip
@@ -38,12 +40,10 @@ from services.auth.service import find_api_key, find_valid_session, lower_role
 from services.auth.state import auth_state
 from services.auth.tokens import TokenError
 from services.db import SessionDep
-from services.errors import LegacyError, Unauthorized, legacy_error
 from services.models import User, UserRole, utcnow
 from services.settings import Settings
 
 AUTH_REQUIRED_BODY = {"error": "Authentication required", "code": "AUTH_REQUIRED"}
-LEGACY_AUTH_PATHS = frozenset({"/auth/login", "/auth/logout", "/auth/check", "/auth/session"})
 API_KEY_HEADER = "x-api-key"
 
 log = structlog.get_logger("services.auth")
