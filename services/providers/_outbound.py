@@ -21,7 +21,7 @@ import httpx
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential_jitter
 
-from services.providers import metrics
+import services.providers.metrics as metrics
 from services.providers._policy import BreakerState, CircuitBreaker, RateLimiter, RetryBudget
 from services.providers.errors import ProviderError, ProviderUnavailable
 
