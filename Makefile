@@ -68,8 +68,8 @@ fuzz-admin: install
 # FIGWAY_TEST_MARIADB_URL is set), every difference outside differences.yaml printed, minimised.
 CONTRACT_FUZZ_EXAMPLES ?= 3000
 contract-fuzz: install
-	FIGWAY_CONTRACT_FUZZ_EXAMPLES=$(CONTRACT_FUZZ_EXAMPLES) $(PY) -m pytest tests/contract/test_fuzz.py -s -p no:logging \
-	  -p no:cacheprovider --timeout 7200 -k test_services_answer_as_legacy 2>/dev/null \
+	set -o pipefail; FIGWAY_CONTRACT_FUZZ_EXAMPLES=$(CONTRACT_FUZZ_EXAMPLES) $(PY) -m pytest tests/contract/test_fuzz.py \
+	  -s -p no:logging -p no:cacheprovider --timeout 7200 -k test_services_answer_as_legacy 2>&1 \
 	  | grep -av '^127.0.0.1 - -'
 
 # Regenerate docs/configuration.md from the settings models (a test fails when it is stale).

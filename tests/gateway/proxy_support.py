@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from gateway.app import Gateway
 from gateway.loader import parse_table
 from gateway.settings import GatewaySettings
-from tests.support.servers import RunningServer, uvicorn_thread
+from tests.support.servers import RunningServer, free_port, uvicorn_thread
 
 CHUNK = 64 * 1024
 
@@ -228,3 +228,28 @@ def gateway_server(
     gateway = Gateway(config, **kwargs)
     with uvicorn_thread(gateway, server_header=False, date_header=False, proxy_headers=False) as server:
         yield server, gateway
+
+
+@contextlib.contextmanager
+def raw_upstream(handler: Callable[..., object]) -> Iterator[int]:
+    """A TCP server in a thread whose handler writes whatever bytes the test wants."""
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    servers: list[asyncio.base_events.Server] = []
+
+    async def start() -> None:
+        servers.append(await asyncio.start_server(handler, "127.0.0.1", port))  # type: ignore[arg-type]
+        ready.set()
+
+    thread = threading.Thread(
+        target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True
+    )
+    thread.start()
+    ready.wait(10)
+    try:
+        yield port
+    finally:
+        servers[0].close()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)

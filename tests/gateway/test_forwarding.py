@@ -10,42 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.gateway.proxy_support import gateway_server, table_yaml, upstream_server
-from tests.support.servers import RunningServer, free_port
-
-
-@contextmanager
-def raw_upstream(handler: Callable[..., object]) -> Iterator[int]:
-    """A TCP server in a thread whose handler writes whatever bytes the test wants."""
-    port = free_port()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    servers: list[asyncio.base_events.Server] = []
-
-    async def start() -> None:
-        servers.append(await asyncio.start_server(handler, "127.0.0.1", port))  # type: ignore[arg-type]
-        ready.set()
-
-    thread = threading.Thread(
-        target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True
-    )
-    thread.start()
-    ready.wait(10)
-    try:
-        yield port
-    finally:
-        servers[0].close()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
+from tests.gateway.proxy_support import gateway_server, raw_upstream, table_yaml, upstream_server
+from tests.support.servers import RunningServer
 
 
 def raw_exchange(gateway: RunningServer, request: bytes) -> bytes:

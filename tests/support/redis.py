@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,3 +67,25 @@ def redis_server(directory: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+#: The machine's Redis (CI and the dev box run one); a throwaway redis-server when it is not there.
+SHARED_REDIS = os.environ.get("FIGWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _answers(url: str) -> bool:
+    host, _, port = url.split("//", 1)[1].split("/", 1)[0].rpartition(":")
+    with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=0.5):
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def shared_redis(directory: Path) -> Iterator[str]:
+    """The machine's Redis when it answers, else a throwaway one in ``directory``; tests that share
+    it keep to key prefixes of their own."""
+    if _answers(SHARED_REDIS):
+        yield SHARED_REDIS
+        return
+    with redis_server(directory) as url:
+        yield url

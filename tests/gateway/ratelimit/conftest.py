@@ -1,34 +1,17 @@
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.redis import redis_server
-
-#: The machine's Redis (CI and the dev box run one); a throwaway redis-server when it is not there.
-SHARED_REDIS = os.environ.get("FIGWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def _answers(url: str) -> bool:
-    host_port = url.split("//", 1)[1].split("/", 1)[0]
-    host, _, port = host_port.rpartition(":")
-    with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=0.5):
-        return True
-    return False
+from tests.support.redis import shared_redis
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if _answers(SHARED_REDIS):
-        yield SHARED_REDIS
-        return
-    with redis_server(Path(tmp_path_factory.mktemp("redis"))) as url:
+    with shared_redis(Path(tmp_path_factory.mktemp("redis"))) as url:
         yield url
 
 

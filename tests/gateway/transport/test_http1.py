@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -14,35 +13,7 @@ import pytest
 from gateway.errors import UpstreamProtocolError, UpstreamTimeout
 from gateway.loader import parse_table
 from gateway.transport.http1 import Http1Pool
-from tests.gateway.proxy_support import gateway_server, table_yaml, upstream_server
-from tests.support.servers import free_port
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], "asyncio.Future[None] | object"]
-
-
-@contextlib.contextmanager
-def raw_upstream(handler: Callable[..., object]) -> Iterator[int]:
-    """A TCP server in a thread whose handler writes whatever bytes the test wants."""
-    port = free_port()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    server_box: list[asyncio.base_events.Server] = []
-
-    async def start() -> None:
-        server_box.append(await asyncio.start_server(handler, "127.0.0.1", port))  # type: ignore[arg-type]
-        ready.set()
-
-    thread = threading.Thread(
-        target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True
-    )
-    thread.start()
-    ready.wait(10)
-    try:
-        yield port
-    finally:
-        server_box[0].close()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
+from tests.gateway.proxy_support import gateway_server, raw_upstream, table_yaml, upstream_server
 
 
 async def read_request(reader: asyncio.StreamReader) -> bytes:
