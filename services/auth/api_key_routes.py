@@ -35,7 +35,7 @@ from services.errors import (
 )
 from services.models import User, UserRole, utcnow
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter()  # mounted by services/auth/router.py (prefix /auth)
 ADMIN = require_role(UserRole.ADMIN)
 
 

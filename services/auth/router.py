@@ -28,7 +28,7 @@ from fastapi import APIRouter
 from services.auth import api_key_routes, session_routes, token_routes, user_admin_routes
 
 # One router per concept, included in the order the routes were always listed.
-router = APIRouter()
+router = APIRouter(prefix="/auth", tags=["auth"])
 router.include_router(session_routes.router)
 router.include_router(token_routes.router)
 router.include_router(api_key_routes.router)

@@ -52,7 +52,7 @@ from services.auth.service import (
 from services.auth.state import auth_state
 from services.db import SessionDep
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter()  # mounted by services/auth/router.py (prefix /auth)
 
 
 async def _audit_refusal(session: AsyncSession, request: Request, username: str, exc: AuthError) -> None:

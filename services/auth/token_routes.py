@@ -59,7 +59,7 @@ from services.errors import (
 )
 from services.models import User, UserRole, utcnow
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter()  # mounted by services/auth/router.py (prefix /auth)
 log = structlog.get_logger("services.auth")
 
 TOO_MANY_ATTEMPTS = "Too many login attempts. Try again later."

@@ -30,7 +30,7 @@ from services.errors import (
 )
 from services.models import User, UserRole
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter()  # mounted by services/auth/router.py (prefix /auth)
 ADMIN = require_role(UserRole.ADMIN)
 
 
