@@ -15,15 +15,13 @@ A handler that sets or clears the session cookie itself (login, logout) is left 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from werkzeug.http import dump_cookie
 
-from services.auth.flask_session import dump_session, load_session
+from services.auth.flask_session import dump_session, load_session, session_set_cookie
 from services.settings import Settings
 
 SESSION_SCOPE_KEY = "figway_session"  # set by services.auth.current_user.legacy_session
@@ -79,17 +77,13 @@ class LegacySessionRefresh:
 
 def _refresh(headers: MutableHeaders, data: dict[str, Any], settings: Settings) -> None:
     value = dump_session(data, secret_key=settings.secret_key.get_secret_value())
-    expires = datetime.now(UTC) + timedelta(seconds=settings.session_lifetime_seconds)
     headers.append(
         "set-cookie",
-        dump_cookie(
-            settings.session_cookie_name,
+        session_set_cookie(
             value,
-            expires=expires,
-            path="/",
+            name=settings.session_cookie_name,
+            lifetime_seconds=settings.session_lifetime_seconds,
             secure=settings.session_cookie_secure,
-            httponly=True,
-            samesite="Lax",
         ),
     )
     _add_vary_cookie(headers)

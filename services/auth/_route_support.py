@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -19,7 +18,7 @@ from services.auth.current_user import (
     AUTH_REQUIRED_BODY,
     legacy_session,
 )
-from services.auth.flask_session import dump_session
+from services.auth.flask_session import dump_session, session_set_cookie
 from services.auth.network import client_ip
 from services.auth.service import (
     find_valid_session,
@@ -85,18 +84,13 @@ def set_session_cookie(response: JSONResponse, settings: Settings, user: User, r
         },
         secret_key=settings.secret_key.get_secret_value(),
     )
-    # werkzeug's own cookie writer: the header is byte for byte the one Flask sends.
-    expires = datetime.now(UTC) + timedelta(seconds=settings.session_lifetime_seconds)
     response.headers.append(
         "set-cookie",
-        dump_cookie(
-            settings.session_cookie_name,
+        session_set_cookie(
             value,
-            expires=expires,
-            path="/",
+            name=settings.session_cookie_name,
+            lifetime_seconds=settings.session_lifetime_seconds,
             secure=settings.session_cookie_secure,
-            httponly=True,
-            samesite="Lax",
         ),
     )
 

@@ -11,10 +11,12 @@ import base64
 import hashlib
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.http import dump_cookie
 
 SALT = "cookie-session"
 _TAGS = frozenset({" di", " d", " t", " u", " b", " m"})
@@ -96,3 +98,17 @@ def load_session(cookie: str, *, secret_key: str, max_age: int) -> dict[str, Any
 def dump_session(data: dict[str, Any], *, secret_key: str) -> str:
     value = session_serializer(secret_key).dumps(data)
     return value if isinstance(value, str) else value.decode("ascii")
+
+
+def session_set_cookie(value: str, *, name: str, lifetime_seconds: int, secure: bool) -> str:
+    """The Set-Cookie value of a permanent session, written by werkzeug's own cookie writer so the
+    header is byte for byte the one Flask sends."""
+    return dump_cookie(
+        name,
+        value,
+        expires=datetime.now(UTC) + timedelta(seconds=lifetime_seconds),
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="Lax",
+    )
