@@ -86,6 +86,7 @@ class DirectSender:
             total=None, connect=timeout.pool, sock_connect=timeout.connect, sock_read=timeout.read
         )
         self._session: aiohttp.ClientSession | None = None
+        self._tracer: Any = None
 
     def _client_session(self) -> aiohttp.ClientSession:
         # Created on first use, inside the running loop (aiohttp binds a session to its loop).
@@ -107,6 +108,10 @@ class DirectSender:
                 headers[name] = value
         return headers
 
+    def use_tracer(self, tracer: Any) -> None:
+        """Make one OpenTelemetry client span per call (services/tracing.py; off by default)."""
+        self._tracer = tracer
+
     async def request(
         self,
         method: str,
@@ -121,14 +126,44 @@ class DirectSender:
         if data is not None:
             body = urlencode(list(data.items())).encode()
             sent["Content-Type"] = FORM
+        target = full_url(url, params)
+        if self._tracer is None:
+            return await self._exchange(method, target, sent, body)
+        return await self._traced(method, target, sent, body)
+
+    async def _traced(
+        self, method: str, target: URL, sent: dict[str, str], body: bytes | None
+    ) -> DirectResponse:
+        from opentelemetry.propagate import inject
+        from opentelemetry.trace import SpanKind, Status, StatusCode
+
+        attributes = {
+            "http.request.method": method,
+            # Without the query: that is where the providers' keys travel.
+            "url.full": str(target.with_query(None)),
+            "server.address": target.host or "",
+            "server.port": target.port or 0,
+        }
+        with self._tracer.start_as_current_span(method, kind=SpanKind.CLIENT, attributes=attributes) as span:
+            inject(sent)  # traceparent: the provider call continues the caller's trace
+            try:
+                response = await self._exchange(method, target, sent, body)
+            except httpx.HTTPError as exc:
+                span.set_attribute("error.type", type(exc).__name__)
+                span.set_status(Status(StatusCode.ERROR))
+                raise
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 400:
+                span.set_attribute("error.type", str(response.status_code))
+                span.set_status(Status(StatusCode.ERROR))
+            return response
+
+    async def _exchange(
+        self, method: str, target: URL, sent: dict[str, str], body: bytes | None
+    ) -> DirectResponse:
         try:
             async with self._client_session().request(
-                method,
-                full_url(url, params),
-                headers=sent,
-                data=body,
-                allow_redirects=False,
-                timeout=self._timeout,
+                method, target, headers=sent, data=body, allow_redirects=False, timeout=self._timeout
             ) as response:
                 content = await response.read()
                 return DirectResponse(response.status, response.headers, content)
