@@ -178,7 +178,7 @@ def _body_html(body: bytes, content_type: str, size: int, classify: Classify) ->
         except ValueError:
             pass
         else:
-            return note + '<pre class="answer">' + "\n".join(document_lines(document, classify)) + "</pre>"
+            return note + '<pre class="answer">' + "".join(document_lines(document, classify)) + "</pre>"
     mark = classify(("body",), "body")
     text = body.decode("utf-8", "replace")
     return f'{note}<pre class="answer"><span class="jl {mark}" data-path="body">{_e(text)}</span></pre>'

@@ -208,7 +208,7 @@ def _row(row: ReportRow) -> str:
         f'<tr data-report="{_e(key)}" data-state="{_e(row.state)}" data-deletable="{int(row.deletable)}">'
         f"<td>{name}</td><td>{_e(row.route or '–')}</td>"
         f'<td><span class="badge {_e(badge)}">{_e(state)}</span></td>'
-        f'<td class="num" data-legacy-5m>{row.legacy_5m}'
+        f'<td class="num" data-legacy-5m="{row.legacy_5m}">{row.legacy_5m}'
         f"<br><small>{_pct(row.legacy_share_5m)} of route</small></td>"
         f'<td class="num">{row.legacy_1h}</td><td class="num">{row.legacy_since_start}</td>'
         f"<td><small>{last}</small><br><small>{_e(row.traffic_of)}</small></td><td>{verdict}</td></tr>"
