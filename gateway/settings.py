@@ -64,6 +64,9 @@ class GatewaySettings(BaseSettings):
     # -- cutover machinery (shadow, canary, fallback, breaker, guard) --
     #: Where guard pins are kept across restarts (``pins.json``); None keeps them in memory only.
     state_dir: Path | None = Path("var/gateway")
+    #: Routing-table revisions kept (``python -m gateway history|revert``): in Redis when configured,
+    #: else in ``<state_dir>/history``; the oldest are dropped beyond this many.
+    history_keep: int = Field(200, ge=1, le=100_000)
     #: The registry of deliberate legacy/services differences: the shadow diff excuses what it allows.
     #: A missing file is an empty registry.
     differences_file: Path | None = Path("differences.yaml")
