@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,6 +47,20 @@ def instrument_app(app: FastAPI, provider: Any) -> None:
 
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
+
+
+def instrument_client(client: httpx.AsyncClient, provider: Any) -> None:
+    """Client spans for a client on a transport of its own (the providers' aiohttp transport).
+
+    The process-wide instrumentation wraps httpx's own transport class only: the provider calls,
+    which go through :class:`~services.providers._aiohttp_transport.AiohttpTransport` by default,
+    would leave no span. A client on httpx's transport is left alone (it would get two spans).
+    """
+    if provider is None or isinstance(client._transport, httpx.AsyncHTTPTransport):
+        return
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    HTTPXClientInstrumentor.instrument_client(client, tracer_provider=provider)
 
 
 def uninstrument(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from services import tracing
 from services.providers._aiohttp_transport import AiohttpTransport
 from services.providers._common import ProviderKeys
 from services.providers._outbound import ChannelConfig, ProviderChannel
@@ -136,6 +137,7 @@ class ProviderHub:
 async def provider_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Put the hub on `app.state.providers` for the life of the app (a router lifespan)."""
     hub = ProviderHub.create(app.state.settings, getattr(app.state, "provider_transport", None))
+    tracing.instrument_client(hub.client, getattr(app.state, "tracer_provider", None))
     app.state.providers = hub
     try:
         yield
