@@ -87,6 +87,9 @@ class GatewaySettings(BaseSettings):
     breaker_reset: float = Field(10.0, gt=0)
     #: Clients allowed to force a side with ``X-Figway-Target`` without the admin token.
     override_networks: Annotated[tuple[Network, ...], NoDecode] = ()
+    #: The migration report calls a live endpoint's Flask code deletable after this many days without a
+    #: legacy request (the last one is kept in the state directory across restarts).
+    report_idle_days: int = Field(7, ge=1, le=3650)
     #: The legacy app factory whose url_map ``python -m gateway coverage|scaffold`` read (in a child process).
     legacy_app: str = "legacy_flask.app:create_app"
 
