@@ -49,6 +49,9 @@ def add_commands(commands: Any, config_default: str) -> None:
     history.add_argument("--limit", type=int, default=20, help="how many revisions (default: 20)")
     _store_options(history)
     history.add_argument("--json", action="store_true", help="print JSON")
+    history.add_argument(
+        "--raw", action="store_true", help="with show: only the revision's text, byte for byte (to a file)"
+    )
 
     revert = commands.add_parser("revert", help="write revision N back over the routing table, after check")
     revert.add_argument("number", type=int, help="the revision to restore (see `history`)")
@@ -127,6 +130,9 @@ def cmd_history(args: argparse.Namespace, config: Path, out: TextIO) -> int:
     if args.what:
         if len(args.what) != 2 or args.what[0] != "show" or not args.what[1].isdigit():
             raise HistoryError("usage: history [show N]")
+        if args.raw:
+            out.write(_get(open_store(args), int(args.what[1])).text)
+            return 0
         return _show(open_store(args), int(args.what[1]), config, args.json, out)
     if args.limit < 1:
         raise HistoryError("--limit must be at least 1")

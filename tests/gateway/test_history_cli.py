@@ -195,6 +195,8 @@ def test_history_show_prints_the_text_and_what_a_revert_would_change(
     assert "-    to: services\n" in out and "+    to: legacy\n" in out
     code, out, _ = _run("history", "show", "1", "--config", str(routing), "--state-dir", str(state), "--json")
     assert json.loads(out)["text"] == table_yaml(UPS, _routes("legacy"))
+    code, out, _ = _run("history", "show", "1", "--raw", "--config", str(routing), "--state-dir", str(state))
+    assert (code, out) == (0, table_yaml(UPS, _routes("legacy")))
 
 
 def test_revert_refuses_a_revision_that_fails_check_and_writes_nothing(
