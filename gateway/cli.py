@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from redis.exceptions import RedisError
+
 from gateway import cutover_cli, history_cli
 from gateway.compiler import CompiledTable
 from gateway.errors import ConfigError, ConfigIssue
@@ -262,6 +264,9 @@ def _history_command(args: argparse.Namespace, out: TextIO) -> int:
         return history_cli.cmd_revert(args, config, out, sys.stderr)
     except HistoryError as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, RedisError) as exc:  # the revisions' store: a state directory not ours, Redis down
+        print(f"{args.command}: cannot reach the revisions: {exc}", file=sys.stderr)
         return 1
 
 

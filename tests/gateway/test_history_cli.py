@@ -269,3 +269,12 @@ def test_without_revisions_the_history_says_so(tmp_path: Path) -> None:
     )
     assert code == 1
     assert "no revisions recorded yet" in err
+
+
+def test_an_unreachable_store_is_an_error_message_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    code, _, err = _run("history", "--config", str(tmp_path / "r.yaml"))
+    assert code == 1
+    assert "history: cannot reach the revisions:" in err
