@@ -109,6 +109,9 @@ def _plan() -> dict[str, object]:
         "MVIDARR_SECRET_KEY": "readonly-pods-session-key-0123456789abcdefgh",
         "JWT_SECRET": "readonly-pods-jwt-secret-key-0123456789abcdefgh",
         "GATEWAY_ROUTING_FILE": f"{CONFIGMAP_MOUNT}/routing/routing.yaml",
+        # The pod's /app/var emptyDir is the tmpfs on the checkout's var/ here (the gateway keeps its
+        # table revisions there when no Redis is configured, as here).
+        "GATEWAY_STATE_DIR": str(ROOT / "var" / "gateway"),
         "GATEWAY_UPSTREAM_LEGACY_URL": f"http://127.0.0.1:{ports['figway-legacy']}",
         "GATEWAY_UPSTREAM_SERVICES_URL": f"http://127.0.0.1:{ports['figway-services']}",
     }
