@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from gateway.admin import cutover_api, dashboard, history_api
+from gateway.admin import cutover_api, dashboard, diffview, history_api, report
 from gateway.admin.access import PREFIX, check_admin_exposure
 from gateway.admin.api import AdminParts, build_admin
 from gateway.admin.readmodel import cutover_state
@@ -105,6 +105,10 @@ class Gateway:
             cutover_api.build_router(cutover, self.tables, self.cutover_state, require_admin)
         )
         self.admin.include_router(history_api.build_router(cutover.revisions, self.reloader, require_admin))
+        self.admin.include_router(diffview.build_router(cutover, self.tables, require_admin))
+        self.admin.include_router(
+            report.build_router(cutover, self.tables, require_admin, self.settings.report_idle_days)
+        )
         self.admin.include_router(dashboard.build_router(self.cutover_state, self.admin.state.admin_access))
         #: Extension points: coroutines run after start-up and before shutdown; more admin routes go
         #: through ``self.admin.include_router``.

@@ -25,6 +25,7 @@ from gateway.gates.keeper import DEFAULT_INTERVAL, DEFAULT_SETTLE, Gatekeeper, b
 from gateway.gates.store import EvidenceStore, Opened
 from gateway.health import HealthChecker
 from gateway.history import ChangeHistory, snapshot_table
+from gateway.legacy_traffic import FILE_NAME, LegacyLastSeen
 from gateway.pins.sharing import PinSharing, build_pin_store
 from gateway.pins.store import JsonFilePinStore, MemoryPinStore, Pins, PinStore
 from gateway.record import Outcomes
@@ -89,9 +90,15 @@ class Cutover:
             holds=self.gates.holds,
         )
         self.outcomes = Outcomes(
-            pins=self.pins, breakers=self.breakers, spawn=self._spawn, monotonic=monotonic
+            pins=self.pins, breakers=self.breakers, spawn=self._spawn, monotonic=monotonic, clock=clock
         )
         self.outcomes.evidence = self.gates.canary
+        #: When legacy last answered each route, kept in the state directory (the migration report).
+        self.legacy_seen = LegacyLastSeen(
+            state_dir / FILE_NAME if state_dir is not None else None,
+            self.outcomes.legacy_last_seen,
+            clock=clock,
+        )
         self.diffs = DiffStore(jsonl=diff_jsonl)
         self.diffs.listeners.append(
             lambda record: self.gates.shadow(
@@ -161,6 +168,7 @@ class Cutover:
         self.mirror.start()
         self._restart_health(table)
         self.pin_sharing.start(self.pins)
+        await self.legacy_seen.start()
         self.started = True
 
     async def aclose(self) -> None:
@@ -176,6 +184,7 @@ class Cutover:
         await self.mirror.aclose()
         await self.gates.aclose()
         await self.pin_sharing.aclose()
+        await self.legacy_seen.aclose()
         if self.revisions is not None:
             self.revisions.close()
 
