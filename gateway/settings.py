@@ -26,8 +26,13 @@ class GatewaySettings(BaseSettings):
     )
     #: Bearer token for every /_gateway path but /_gateway/healthz; without one they answer loopback only.
     admin_token: SecretStr | None = None
-    #: Add X-Gateway-Route and X-Gateway-Upstream to responses.
-    route_headers: bool = True
+    #: Add X-Gateway-Route and X-Gateway-Upstream to responses. Unset: on in development, off in
+    #: production, where they would tell every client which side answered.
+    route_headers: bool | None = None
+    #: The Server header of every answer, so that it never tells the sides apart. Unset: the value
+    #: legacy's answers carry (learned from them; target answers carry none until one is seen).
+    #: "": no Server header. Any other value: that value on every answer.
+    server_header: str | None = None
     #: Total size of the request headers; larger requests get 431.
     max_header_bytes: int = Field(DEFAULT_MAX_HEADER_BYTES, ge=1024)
     #: Request body limit in bytes (None: unlimited); larger bodies get 413.
@@ -95,6 +100,19 @@ class GatewaySettings(BaseSettings):
             value = [item.strip() for item in value.split(",") if item.strip()]
         if isinstance(value, list | tuple):
             return tuple(ipaddress.ip_network(str(item), strict=False) for item in value)
+        return value
+
+    @model_validator(mode="after")
+    def _route_headers_default(self) -> GatewaySettings:
+        if self.route_headers is None:
+            self.route_headers = self.environment != "production"
+        return self
+
+    @field_validator("server_header")
+    @classmethod
+    def _server_value(cls, value: str | None) -> str | None:
+        if value is not None and (not value.isprintable() or not value.isascii()):
+            raise ValueError("server_header must be printable ASCII")
         return value
 
     @model_validator(mode="after")

@@ -10,7 +10,7 @@ variables. Without an endpoint nothing is imported or wrapped: no cost per reque
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from fastapi import FastAPI
@@ -49,14 +49,26 @@ def instrument_app(app: FastAPI, provider: Any) -> None:
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
 
 
-def instrument_client(client: httpx.AsyncClient, provider: Any) -> None:
-    """Client spans for a client on a transport of its own (the providers' aiohttp transport).
+class TracedSender(Protocol):
+    """A provider client that makes its own client spans (services/providers/_direct.py)."""
 
-    The process-wide instrumentation wraps httpx's own transport class only: the provider calls,
-    which go through :class:`~services.providers._aiohttp_transport.AiohttpTransport` by default,
-    would leave no span. A client on httpx's transport is left alone (it would get two spans).
+    def use_tracer(self, tracer: Any) -> None: ...
+
+
+def instrument_client(client: httpx.AsyncClient | TracedSender, provider: Any) -> None:
+    """Client spans for the providers' calls, one per call.
+
+    The process-wide instrumentation wraps httpx's own transport class only. The default
+    provider client (`DirectSender`, straight on aiohttp) makes its spans itself once given a
+    tracer; an httpx client on another transport is instrumented per client; one on httpx's
+    own transport is left alone (it would get two spans).
     """
-    if provider is None or isinstance(client._transport, httpx.AsyncHTTPTransport):
+    if provider is None:
+        return
+    if not isinstance(client, httpx.AsyncClient):
+        client.use_tracer(provider.get_tracer("services.providers"))
+        return
+    if isinstance(client._transport, httpx.AsyncHTTPTransport):
         return
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 

@@ -18,14 +18,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, Table, bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
 from services._bounds import row_id
 from services.app_settings.cache import SettingsCache
 from services.enrichment.result import MIN_CONFIDENCE, EnrichmentResult, Outcome, disabled, lookup
-from services.models import Artist, Video, utcnow
+from services.enrichment.store import ArtistState, EnrichmentStore
+from services.models import Video, utcnow
 from services.providers import ProviderHub, ProviderKeys
 from services.providers.models import ImvdbVideo, LastfmTrack
 
@@ -35,20 +36,6 @@ CACHE_DURATION = timedelta(hours=24)
 MAX_GENRES = 10
 MUSICBRAINZ_ID = "imvdb_metadata.musicbrainz_id"  # not a column: a key of artists.imvdb_metadata
 FRESH_MESSAGE = "Artist metadata is fresh (enriched within 24 hours); use force=true to refresh"
-
-
-_ARTISTS: Table = Artist.__table__  # type: ignore[assignment]  # a declarative class's Table
-# What enrichment reads of an artist, as one Core statement built once: no ORM identity map or
-# compile step on the hot path, and the merge below needs only these columns.
-ARTIST_STATE = select(
-    _ARTISTS.c.id,
-    _ARTISTS.c.name,
-    _ARTISTS.c.spotify_id,
-    _ARTISTS.c.lastfm_name,
-    _ARTISTS.c.imvdb_id,
-    _ARTISTS.c.imvdb_metadata,
-    _ARTISTS.c.genres,
-).where(_ARTISTS.c.id == bindparam("artist_id"))
 
 
 class ArtistNotFound(LookupError):
@@ -67,6 +54,13 @@ class Enricher:
     write_lock: asyncio.Lock | None = None
     # The reads before the providers are asked (services.db: one round trip per read on MariaDB).
     read_sessions: async_sessionmaker[AsyncSession] | None = None
+    # Artist enrichment's connections (services/enrichment/store.py), shared by the process.
+    store: EnrichmentStore | None = None
+
+    def artist_store(self) -> EnrichmentStore:
+        if self.store is None:
+            raise RuntimeError("artist enrichment needs the process's EnrichmentStore")
+        return self.store
 
     def reading(self) -> AsyncSession:
         return (self.read_sessions or self.sessions)()
@@ -78,7 +72,7 @@ class Enricher:
                 await stack.enter_async_context(self.write_lock)
             yield await stack.enter_async_context(self.sessions())
 
-    async def keys(self, session: AsyncSession) -> ProviderKeys:
+    async def keys(self, session: AsyncSession | AsyncConnection) -> ProviderKeys:
         """A non-empty key in the settings table wins over the environment, as in legacy."""
         defaults = self.providers.default_keys()
 
@@ -95,17 +89,14 @@ class Enricher:
 
     async def enrich_artist(self, artist_id: int, *, force_refresh: bool = False) -> EnrichmentResult:
         started = time.monotonic()
-        async with self.reading() as session:
-            artist = (
-                (await session.execute(ARTIST_STATE, {"artist_id": artist_id})).first()
-                if row_id(artist_id) is not None
-                else None
-            )
+        store = self.artist_store()
+        async with store.reading() as conn:
+            artist = await store.artist(conn, artist_id) if row_id(artist_id) is not None else None
             if artist is None:
                 raise ArtistNotFound(f"Artist {artist_id} not found")
             name, last = artist.name, _enrichment_date(artist)
-            keys = await self.keys(session)
-            musicbrainz_on = await self.settings_cache.get_bool(session, "musicbrainz_enabled", True)
+            keys = await self.keys(conn)
+            musicbrainz_on = await self.settings_cache.get_bool(conn, "musicbrainz_enabled", True)
         result = EnrichmentResult(success=False, artist_id=artist_id)
         if not force_refresh and last is not None and utcnow() - last < CACHE_DURATION:
             result.success, result.skipped, result.message = True, True, FRESH_MESSAGE
@@ -129,19 +120,18 @@ class Enricher:
 
         # Changes are computed from the row as read above (legacy too works from the state it
         # loaded at the start) and written with one UPDATE: no ORM flush on the hot path.
-        async with self.writing() as session:
-            changes = await _artist_changes(session, artist, result, spotify, musicbrainz, lastfm, imvdb)
+        async with store.writing() as conn:
+            changes = await _artist_changes(store, conn, artist, result, spotify, musicbrainz, lastfm, imvdb)
             if result.sources_used:
                 metadata = dict(artist.imvdb_metadata or {})
                 if MUSICBRAINZ_ID in changes:
                     metadata["musicbrainz_id"] = changes.pop(MUSICBRAINZ_ID)
                 metadata["enrichment_date"] = utcnow().isoformat()
                 metadata["enrichment_sources"] = list(result.sources_used)
-                stmt = update(_ARTISTS).where(_ARTISTS.c.id == artist_id)
-                written = await session.execute(stmt.values(**changes, imvdb_metadata=metadata))
-                if getattr(written, "rowcount", 1) == 0:
+                written = await store.update_artist(conn, artist_id, {**changes, "imvdb_metadata": metadata})
+                if written == 0:
                     raise ArtistNotFound(f"Artist {artist_id} not found")  # deleted meanwhile
-                await session.commit()
+                await conn.commit()
 
         result.confidence_score = result.score()
         result.success = bool(result.sources_used) and result.confidence_score >= MIN_CONFIDENCE
@@ -209,7 +199,7 @@ class Enricher:
         return result, snapshot
 
 
-def _enrichment_date(artist: Row[*tuple[Any, ...]]) -> datetime | None:
+def _enrichment_date(artist: ArtistState) -> datetime | None:
     raw = (artist.imvdb_metadata or {}).get("enrichment_date")
     if not raw:
         return None
@@ -231,8 +221,9 @@ def merge_genres(existing: list[str] | None, *groups: list[str]) -> list[str]:
 
 
 async def _artist_changes(
-    session: AsyncSession,
-    artist: Row[*tuple[Any, ...]],
+    store: EnrichmentStore,
+    conn: AsyncConnection,
+    artist: ArtistState,
     result: EnrichmentResult,
     spotify: Outcome[Any],
     musicbrainz: Outcome[Any],
@@ -253,8 +244,7 @@ async def _artist_changes(
         imvdb_id = str(imvdb.data.id)
         holder = None
         if artist.imvdb_id != imvdb_id:  # the id is unique: if this artist has it, nobody else does
-            others = (_ARTISTS.c.imvdb_id == imvdb_id, _ARTISTS.c.id != artist.id)
-            holder = await session.scalar(select(_ARTISTS.c.id).where(*others).limit(1))
+            holder = await store.imvdb_holder(conn, imvdb_id, artist.id)
         if holder is not None:
             result.errors.append(f"imvdb: id {imvdb_id} already belongs to artist {holder}")
         elif artist.imvdb_id != imvdb_id:

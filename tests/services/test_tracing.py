@@ -63,7 +63,7 @@ def test_provider_calls_are_client_spans_of_the_callers_trace(
     with otlp_receiver() as (endpoint, spans), running_fake(musicbrainz_min_interval=0.1) as fake:
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
         monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "50")
-        # The default provider transport is aiohttp under httpx's client: its calls are traced too.
+        # The default provider client (straight on aiohttp) makes its own spans: traced too.
         settings = fake_settings(url, fake.url, provider_transport=transport)
         with uvicorn_thread(create_app(settings)) as server:
             request = urllib.request.Request(
