@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PY := .venv/bin/python
 VAR := var
 
-.PHONY: help install run prepare test lint docs contract-fuzz fuzz fuzz-admin bench bench-quick bench-gateway bench-db bench-enrich bench-system bench-memory reliability clean
+.PHONY: help install run prepare test lint docs contract-fuzz fuzz fuzz-admin bench bench-quick bench-gateway bench-db bench-enrich bench-system bench-memory reliability dashboard-screenshots clean
 
 help:
 	@echo "make run    - install, create+seed the SQLite database, start providers, legacy, services, gateway"
@@ -87,6 +87,12 @@ bench-gateway bench-db bench-enrich bench-system bench-memory: install
 
 reliability: install
 	$(PY) -m bench reliability
+
+# The dashboard with live data (real gateway, legacy and services, two minutes of traffic through a
+# shadow and a canary route) in headless Chromium: refreshes bench/results/dashboard-*.png.
+dashboard-screenshots: install
+	set -o pipefail; FIGWAY_SCREENSHOTS=bench/results FIGWAY_DASHBOARD_TRAFFIC_SECONDS=$${FIGWAY_DASHBOARD_TRAFFIC_SECONDS:-150} \
+	  $(PY) -m pytest tests/browser/test_dashboard_live.py -q -p no:cacheprovider 2>&1 | grep -av '^127.0.0.1 - -'
 
 # Every schemathesis check and phase against the services, admin and anonymous, on SQLite and
 # (when FIGWAY_TEST_MARIADB_URL names a server) MariaDB; prints each failure, shrunk, and fails

@@ -140,7 +140,10 @@ def admin_cookie(sync_url: str) -> str:
     from services.settings import Settings
 
     token = uuid.uuid4().hex
-    engine = create_engine(sync_url)
+    url = make_url(sync_url)
+    if url.drivername in ("mysql+aiomysql", "mysql+asyncmy"):  # the round-trip count runs on an async URL
+        url = url.set(drivername="mysql+pymysql")
+    engine = create_engine(url)
     try:
         with engine.begin() as conn:
             admin = conn.execute(text("SELECT id FROM users WHERE username = 'admin'")).scalar_one()

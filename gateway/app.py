@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from gateway.admin import cutover_api, dashboard
+from gateway.admin import cutover_api, dashboard, diffview, report
 from gateway.admin.access import PREFIX, check_admin_exposure
 from gateway.admin.api import AdminParts, build_admin
 from gateway.admin.readmodel import cutover_state
@@ -103,6 +103,10 @@ class Gateway:
         require_admin = self.admin.state.require_admin
         self.admin.include_router(
             cutover_api.build_router(cutover, self.tables, self.cutover_state, require_admin)
+        )
+        self.admin.include_router(diffview.build_router(cutover, self.tables, require_admin))
+        self.admin.include_router(
+            report.build_router(cutover, self.tables, require_admin, self.settings.report_idle_days)
         )
         self.admin.include_router(dashboard.build_router(self.cutover_state, self.admin.state.admin_access))
         #: Extension points: coroutines run after start-up and before shutdown; more admin routes go

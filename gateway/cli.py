@@ -1,4 +1,4 @@
-"""``python -m gateway serve|check|explain``."""
+"""``python -m gateway serve|check|explain`` (and the commands of ``cutover_cli`` and ``history_cli``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from gateway import cutover_cli
+from gateway import cutover_cli, history_cli
 from gateway.compiler import CompiledTable
 from gateway.errors import ConfigError, ConfigIssue
 from gateway.explain import explain
@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--state-dir", type=Path, help="where pins are kept (default: $GATEWAY_STATE_DIR)")
     explain.add_argument("--json", action="store_true", help="print JSON")
     cutover_cli.add_commands(commands, "$GATEWAY_ROUTING_FILE or routing.yaml")
+    history_cli.add_commands(commands, "$GATEWAY_ROUTING_FILE or routing.yaml")
     return parser
 
 
@@ -252,6 +253,17 @@ def _cutover_command(args: argparse.Namespace, out: TextIO) -> int:
     return cutover_cli.cmd_scaffold(args, path, settings.legacy_app, out)
 
 
+def _history_command(args: argparse.Namespace, out: TextIO) -> int:
+    config = Path(args.config or _config_default())
+    try:
+        if args.command == "history":
+            return history_cli.cmd_history(args, config, out)
+        return history_cli.cmd_revert(args, config, out, sys.stderr)
+    except history_cli.HistoryError as exc:
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     out = out or sys.stdout
@@ -261,4 +273,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return cmd_explain(args, out)
     if args.command in ("plan", "coverage", "scaffold"):
         return _cutover_command(args, out)
+    if args.command in ("history", "revert"):
+        return _history_command(args, out)
     return cmd_serve(args)

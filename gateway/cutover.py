@@ -25,9 +25,12 @@ from gateway.gates.keeper import DEFAULT_INTERVAL, DEFAULT_SETTLE, Gatekeeper, b
 from gateway.gates.store import EvidenceStore, Opened
 from gateway.health import HealthChecker
 from gateway.history import ChangeHistory, snapshot_table
+from gateway.legacy_traffic import FILE_NAME, LegacyLastSeen
 from gateway.pins.sharing import PinSharing, build_pin_store
 from gateway.pins.store import JsonFilePinStore, MemoryPinStore, Pins, PinStore
 from gateway.record import Outcomes
+from gateway.revision_log import build_revision_store, record_loaded
+from gateway.revisions import RevisionStore
 from gateway.settings import GatewaySettings
 from gateway.shadow import DiffStore, ShadowMirror
 from gateway.types import Clock
@@ -57,9 +60,12 @@ class Cutover:
         evidence_store: EvidenceStore | None = None,
         evidence_interval: float = DEFAULT_INTERVAL,
         evidence_settle: float = DEFAULT_SETTLE,
+        revisions: RevisionStore | None = None,
     ) -> None:
         self.clock = clock
         self.history = ChangeHistory()
+        #: Every table loaded, numbered and kept with its text (``python -m gateway history|revert``).
+        self.revisions = revisions
         #: Flip evidence and the holds it lifts (``gateway.gates``): the decider reads its holds.
         self.gates = Gatekeeper(
             evidence_store if evidence_store is not None else build_evidence_store(state_dir=state_dir),
@@ -84,9 +90,15 @@ class Cutover:
             holds=self.gates.holds,
         )
         self.outcomes = Outcomes(
-            pins=self.pins, breakers=self.breakers, spawn=self._spawn, monotonic=monotonic
+            pins=self.pins, breakers=self.breakers, spawn=self._spawn, monotonic=monotonic, clock=clock
         )
         self.outcomes.evidence = self.gates.canary
+        #: When legacy last answered each route, kept in the state directory (the migration report).
+        self.legacy_seen = LegacyLastSeen(
+            state_dir / FILE_NAME if state_dir is not None else None,
+            self.outcomes.legacy_last_seen,
+            clock=clock,
+        )
         self.diffs = DiffStore(jsonl=diff_jsonl)
         self.diffs.listeners.append(
             lambda record: self.gates.shadow(
@@ -129,6 +141,12 @@ class Cutover:
             breaker_threshold=settings.breaker_failures,
             breaker_reset=settings.breaker_reset,
             legacy_app=settings.legacy_app,
+            revisions=build_revision_store(
+                redis_url=redis_url,
+                state_dir=settings.state_dir,
+                prefix=settings.state_prefix,
+                keep=settings.history_keep,
+            ),
         )
 
     @property
@@ -145,10 +163,12 @@ class Cutover:
         self._adopt(table)
         await self.pins.reconcile(self.fingerprints)
         self.history.record({}, snapshot_table(table, self.clock()), source="start", table_hash=table.sha256)
+        self._keep_revision(table, "start")
         await self.gates.start(table)
         self.mirror.start()
         self._restart_health(table)
         self.pin_sharing.start(self.pins)
+        await self.legacy_seen.start()
         self.started = True
 
     async def aclose(self) -> None:
@@ -164,6 +184,9 @@ class Cutover:
         await self.mirror.aclose()
         await self.gates.aclose()
         await self.pin_sharing.aclose()
+        await self.legacy_seen.aclose()
+        if self.revisions is not None:
+            self.revisions.close()
 
     def _adopt(self, table: CompiledTable) -> None:
         self._routes = {route.id: route for route in table.routes}
@@ -207,10 +230,16 @@ class Cutover:
         self.history.record(
             snapshot_table(old, now), snapshot_table(new, now), source=source, table_hash=new.sha256
         )
+        self._keep_revision(new, source)
         self._adopt(new)
         self.gates.adopt(new)
         self._spawn(self.pins.reconcile(self.fingerprints))
         self._restart_health(new)
+
+    def _keep_revision(self, table: CompiledTable, source: str) -> None:
+        """The loaded table as a numbered revision, written in a thread (file lock or Redis)."""
+        if self.revisions is not None:
+            self._spawn(asyncio.to_thread(record_loaded, self.revisions, table, source))
 
     def on_reload_failed(self, source: str, error: str) -> None:
         self.history.record_failure(source=source, error=error)

@@ -25,6 +25,7 @@ import time
 from email.utils import formatdate
 from typing import Any
 
+from gateway.canary import Side
 from gateway.compiler import CompiledTable, TableRef
 from gateway.decide import Decider, Decision
 from gateway.errors import UpstreamError, UpstreamProtocolError, UpstreamTimeout
@@ -40,6 +41,7 @@ from gateway.ratelimit import RateLimiter
 from gateway.ratelimit import refusal as refusal_answer
 from gateway.record import Outcome, Outcomes
 from gateway.relay import relay
+from gateway.server_header import ServerHeader
 from gateway.settings import GatewaySettings
 from gateway.spans import SpanExport
 from gateway.tracing import TRACEPARENT, TraceContext, continue_or_start
@@ -95,6 +97,7 @@ class Proxy:
         self._access = access_logger if access_logger is not None else logger
         self._access_log = settings.access_log
         self._route_headers = settings.route_headers
+        self.server_header = ServerHeader(settings.server_header)
         self._max_header_bytes = settings.max_header_bytes
         self._max_body = settings.max_body_bytes
         self._rid_name = settings.request_id_header.lower().encode("latin-1")
@@ -135,6 +138,7 @@ class Proxy:
             # The server's own Date header is off so that upstream answers keep theirs.
             (b"date", formatdate(usegmt=True).encode()),
         ]
+        self.server_header.apply(headers, from_legacy=False)
         if exchange.decision is not None:
             headers.extend(self.gateway_headers(exchange.decision, exchange.request_id))
         else:
@@ -284,6 +288,8 @@ class Proxy:
                 if alternate is not None:
                     raise _Retry(alternate, UpstreamProtocolError(f"upstream answered {status}"))
             out, has_rid = response_headers(response.raw_headers, self._rid_name)
+            from_legacy = decision.side is Side.LEGACY or exchange.fell_back_from is not None
+            self.server_header.apply(out, from_legacy=from_legacy)
             if not has_rid:
                 out.append((self._rid_name, exchange.request_id.encode("latin-1")))
             if self._route_headers:

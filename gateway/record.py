@@ -19,6 +19,7 @@ from gateway.compiler import DEFAULT_ROUTE_ID, CompiledRoute
 from gateway.decide import Decision
 from gateway.guard import GuardLimits, SlidingWindow, Tripwire
 from gateway.pins.store import Pins
+from gateway.timeseries import Series
 from gateway.types import Clock
 
 STATS_WINDOW = 300.0
@@ -38,19 +39,22 @@ class SideSnapshot:
 
 
 class SideStats:
-    """Totals since start and a sliding window (count, errors, p50/p99) for one route side."""
+    """Totals since start, a sliding window (count, errors, p50/p99) and the last hour in 10 s
+    buckets (:class:`~gateway.timeseries.Series`) for one route side."""
 
-    __slots__ = ("errors", "requests", "window")
+    __slots__ = ("errors", "requests", "series", "window")
 
     def __init__(self, clock: Clock) -> None:
         self.requests = 0
         self.errors = 0
         self.window = SlidingWindow(STATS_WINDOW, clock)
+        self.series = Series()
 
-    def add(self, latency_ms: float, error: bool) -> None:
+    def add(self, latency_ms: float, error: bool, now: float) -> None:
         self.requests += 1
         self.errors += error
         self.window.add(latency_ms, error)
+        self.series.add(now, latency_ms, error)
 
     def snapshot(self) -> SideSnapshot:
         window = self.window
@@ -100,16 +104,21 @@ class Outcomes:
         breakers: Breakers,
         spawn: Callable[[Coroutine[Any, Any, Any]], None],
         monotonic: Clock = time.monotonic,
+        clock: Clock = time.time,
     ) -> None:
         self.pins = pins
         self.breakers = breakers
         self._spawn = spawn
         self._monotonic = monotonic
+        #: Wall clock of the per-side series (their buckets are wall-clock intervals).
+        self.clock = clock
         self.stats: dict[tuple[str, str], SideStats] = {}
         self.tripwires: dict[str, Tripwire] = {}
         self.fallbacks: dict[str, int] = {}
         self.fingerprints: Mapping[str, str] = {}
         self.default_requests = 0
+        #: Unmatched requests (the default upstream, legacy) over the last hour.
+        self.default_series = Series()
         #: Canary requests counted as flip evidence (route id, side, latency ms, error): ``gateway.gates``.
         self.evidence: Callable[[str, str, float, bool], None] | None = None
 
@@ -138,6 +147,7 @@ class Outcomes:
         decision = outcome.decision
         if decision.route_id == DEFAULT_ROUTE_ID:
             self.default_requests += 1  # unmatched: the default upstream (legacy) answered
+            self.default_series.add(self.clock(), outcome.latency_s * 1000, outcome.status >= 500)
             return
         if outcome.fell_back_from is not None:
             self.fallbacks[decision.route_id] = self.fallbacks.get(decision.route_id, 0) + 1
@@ -166,7 +176,7 @@ class Outcomes:
         if stats is None:
             stats = self.stats[key] = SideStats(self._monotonic)
         latency_ms = latency_s * 1000
-        stats.add(latency_ms, error)
+        stats.add(latency_ms, error, self.clock())
         if decision.why == "bucket" and self.evidence is not None:  # a canary request, by its bucket
             self.evidence(decision.route_id, side, latency_ms, error)
         if side != Side.TARGET:
@@ -190,6 +200,14 @@ class Outcomes:
         tripwire = self.tripwires.get(route_id)
         if tripwire is not None:
             tripwire.reset()
+
+    def legacy_last_seen(self) -> dict[str, float | None]:
+        """When legacy last answered each route (``default``: unmatched requests), from the series."""
+        found: dict[str, float | None] = {"default": self.default_series.last_at}
+        for (route_id, side), stats in self.stats.items():
+            if side == Side.LEGACY:
+                found[route_id] = stats.series.last_at
+        return found
 
     def total_requests(self) -> int:
         return sum(s.requests for s in self.stats.values())

@@ -26,8 +26,13 @@ class GatewaySettings(BaseSettings):
     )
     #: Bearer token for every /_gateway path but /_gateway/healthz; without one they answer loopback only.
     admin_token: SecretStr | None = None
-    #: Add X-Gateway-Route and X-Gateway-Upstream to responses.
-    route_headers: bool = True
+    #: Add X-Gateway-Route and X-Gateway-Upstream to responses. Unset: on in development, off in
+    #: production, where they would tell every client which side answered.
+    route_headers: bool | None = None
+    #: The Server header of every answer, so that it never tells the sides apart. Unset: the value
+    #: legacy's answers carry (learned from them; target answers carry none until one is seen).
+    #: "": no Server header. Any other value: that value on every answer.
+    server_header: str | None = None
     #: Total size of the request headers; larger requests get 431.
     max_header_bytes: int = Field(DEFAULT_MAX_HEADER_BYTES, ge=1024)
     #: Request body limit in bytes (None: unlimited); larger bodies get 413.
@@ -64,6 +69,9 @@ class GatewaySettings(BaseSettings):
     # -- cutover machinery (shadow, canary, fallback, breaker, guard) --
     #: Where guard pins are kept across restarts (``pins.json``); None keeps them in memory only.
     state_dir: Path | None = Path("var/gateway")
+    #: Routing-table revisions kept (``python -m gateway history|revert``): in Redis when configured,
+    #: else in ``<state_dir>/history``; the oldest are dropped beyond this many.
+    history_keep: int = Field(200, ge=1, le=100_000)
     #: The registry of deliberate legacy/services differences: the shadow diff excuses what it allows.
     #: A missing file is an empty registry.
     differences_file: Path | None = Path("differences.yaml")
@@ -79,6 +87,9 @@ class GatewaySettings(BaseSettings):
     breaker_reset: float = Field(10.0, gt=0)
     #: Clients allowed to force a side with ``X-Figway-Target`` without the admin token.
     override_networks: Annotated[tuple[Network, ...], NoDecode] = ()
+    #: The migration report calls a live endpoint's Flask code deletable after this many days without a
+    #: legacy request (the last one is kept in the state directory across restarts).
+    report_idle_days: int = Field(7, ge=1, le=3650)
     #: The legacy app factory whose url_map ``python -m gateway coverage|scaffold`` read (in a child process).
     legacy_app: str = "legacy_flask.app:create_app"
 
@@ -89,6 +100,19 @@ class GatewaySettings(BaseSettings):
             value = [item.strip() for item in value.split(",") if item.strip()]
         if isinstance(value, list | tuple):
             return tuple(ipaddress.ip_network(str(item), strict=False) for item in value)
+        return value
+
+    @model_validator(mode="after")
+    def _route_headers_default(self) -> GatewaySettings:
+        if self.route_headers is None:
+            self.route_headers = self.environment != "production"
+        return self
+
+    @field_validator("server_header")
+    @classmethod
+    def _server_value(cls, value: str | None) -> str | None:
+        if value is not None and (not value.isprintable() or not value.isascii()):
+            raise ValueError("server_header must be printable ASCII")
         return value
 
     @model_validator(mode="after")

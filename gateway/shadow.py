@@ -35,6 +35,10 @@ DEFAULT_QUEUE_SIZE = 1000
 DEFAULT_WORKERS = 4
 DEFAULT_MAX_BODY = 1 << 20
 DEFAULT_RECENT = 100
+#: Diffs kept per route with both answers for the diff viewer, and the bytes kept of each answer:
+#: at most 20 x 2 x 32 KiB = 1.25 MiB per shadowed route (answers may hold user data: admin only).
+DEFAULT_VIEWS = 20
+VIEW_BODY_LIMIT = 32 * 1024
 #: The methods mirrored to the target (the cutover decides per request; the mirror refuses others).
 SHADOW_METHODS = frozenset({"GET", "HEAD"})
 
@@ -64,6 +68,9 @@ class DiffRecord:
     target_status: int | None
     differences: tuple[Difference, ...]
     error: str | None = None
+    #: Differences the registry of deliberate differences excused, and the entries that did.
+    excused: tuple[Difference, ...] = ()
+    excused_by: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -73,6 +80,8 @@ class DiffRecord:
         target_status: int | None,
         differences: tuple[Difference, ...],
         error: str | None = None,
+        excused: tuple[Difference, ...] = (),
+        excused_by: tuple[str, ...] = (),
     ) -> DiffRecord:
         """The outcome of one mirrored ``job``."""
         return cls(
@@ -85,6 +94,8 @@ class DiffRecord:
             target_status,
             differences,
             error,
+            excused,
+            excused_by,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -98,12 +109,49 @@ class DiffRecord:
             "target_status": self.target_status,
             "differences": [d.as_json() for d in self.differences],
             "error": self.error,
+            "excused": [d.as_json() for d in self.excused],
+            "excused_by": list(self.excused_by),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """Both answers of one mirrored request, as far as the diff viewer keeps them (truncated)."""
+
+    legacy_type: str
+    legacy_body: bytes
+    target_type: str
+    target_body: bytes
+    legacy_size: int
+    target_size: int
+
+    @classmethod
+    def of(cls, legacy: Sample, target: Sample, limit: int = VIEW_BODY_LIMIT) -> Answers:
+        return cls(
+            legacy.content_type,
+            legacy.body[:limit],
+            target.content_type,
+            target.body[:limit],
+            len(legacy.body),
+            len(target.body),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DiffView:
+    """A diff with both answers: what the dashboard's diff viewer shows side by side."""
+
+    record: DiffRecord
+    answers: Answers
 
 
 @dataclass
 class RouteDiffs:
     recent: collections.deque[DiffRecord]
+    #: The newest diffs with their answers (excused-only ones too): the diff viewer's.
+    views: collections.deque[DiffView] = field(
+        default_factory=lambda: collections.deque(maxlen=DEFAULT_VIEWS)
+    )
     compared: int = 0
     differing: int = 0
     errors: int = 0
@@ -147,7 +195,7 @@ class DiffStore:
     def count_dropped(self, route_id: str) -> None:
         self.route(route_id).dropped += 1
 
-    async def record(self, record: DiffRecord) -> None:
+    async def record(self, record: DiffRecord, answers: Answers | None = None) -> None:
         for listener in self.listeners:
             listener(record)
         entry = self.route(record.route_id)
@@ -157,6 +205,8 @@ class DiffStore:
             entry.compared += 1
             if record.differences:
                 entry.differing += 1
+        if answers is not None and (record.differences or record.excused):
+            entry.views.append(DiffView(record, answers))
         if record.differences or record.error is not None:
             entry.recent.append(record)
             if self._jsonl is not None:
@@ -175,6 +225,14 @@ class DiffStore:
         else:
             records = sorted((r for e in self._routes.values() for r in e.recent), key=lambda r: r.at)
         return records[-limit:][::-1]
+
+    def views(self, route_id: str | None = None, limit: int = DEFAULT_VIEWS) -> list[DiffView]:
+        """Diffs with their answers, newest first (one route, or every route)."""
+        entries = [self._routes[route_id]] if route_id in self._routes else []
+        if route_id is None:
+            entries = list(self._routes.values())
+        found = sorted((v for e in entries for v in e.views), key=lambda v: v.record.at, reverse=True)
+        return found[:limit]
 
     def forget(self, route_ids: set[str]) -> None:
         """Drop routes no longer in the table (after a reload)."""
@@ -297,6 +355,8 @@ class ShadowMirror:
                 if learnt:
                     log.info("shadow.noise_learnt", route=job.route_id, paths=learnt)
         differences = compare(job.legacy, target, job.config, entry.noise.paths)
+        excused: tuple[Difference, ...] = ()
+        excused_by: list[str] = []
         if differences and len(self.registry):
             mirrored = Mirrored(
                 job.method,
@@ -315,8 +375,13 @@ class ShadowMirror:
                     entries=excused_by,
                     excused=len(differences) - len(kept),
                 )
+                chosen = set(kept)
+                excused = tuple(d for index, d in enumerate(differences) if index not in chosen)
                 differences = [differences[index] for index in kept]
-        await self.store.record(DiffRecord.of(job, started, target.status, tuple(differences)))
+        record = DiffRecord.of(
+            job, started, target.status, tuple(differences), excused=excused, excused_by=tuple(excused_by)
+        )
+        await self.store.record(record, Answers.of(job.legacy, target))
         if differences:
             log.info(
                 "shadow.diff",

@@ -179,7 +179,8 @@ class Settings(BaseSettings):
     provider_breaker_threshold: int = Field(default=5, ge=1)
     provider_breaker_reset: float = Field(default=30.0, gt=0)
     enrichment_bulk_concurrency: int = Field(default=8, ge=1)
-    # I/O under the providers' httpx client; see services/providers/_aiohttp_transport.py.
+    # How provider requests are sent: straight on aiohttp (services/providers/_direct.py) or by
+    # httpx's own client and transport (what respx intercepts in unit tests).
     provider_transport: Literal["aiohttp", "httpx"] = "aiohttp"
 
     # System commands (issue 8): executables the wrapper may start, and its limits.

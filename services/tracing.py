@@ -10,8 +10,9 @@ variables. Without an endpoint nothing is imported or wrapped: no cost per reque
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Protocol
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,6 +47,32 @@ def instrument_app(app: FastAPI, provider: Any) -> None:
 
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
+
+
+class TracedSender(Protocol):
+    """A provider client that makes its own client spans (services/providers/_direct.py)."""
+
+    def use_tracer(self, tracer: Any) -> None: ...
+
+
+def instrument_client(client: httpx.AsyncClient | TracedSender, provider: Any) -> None:
+    """Client spans for the providers' calls, one per call.
+
+    The process-wide instrumentation wraps httpx's own transport class only. The default
+    provider client (`DirectSender`, straight on aiohttp) makes its spans itself once given a
+    tracer; an httpx client on another transport is instrumented per client; one on httpx's
+    own transport is left alone (it would get two spans).
+    """
+    if provider is None:
+        return
+    if not isinstance(client, httpx.AsyncClient):
+        client.use_tracer(provider.get_tracer("services.providers"))
+        return
+    if isinstance(client._transport, httpx.AsyncHTTPTransport):
+        return
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    HTTPXClientInstrumentor.instrument_client(client, tracer_provider=provider)
 
 
 def uninstrument(app: FastAPI) -> None:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from gateway.admin.access import PREFIX, AdminAccess
+from gateway.admin.charts import route_card
 from gateway.admin.contract import SafeHTMLResponse
 from gateway.admin.readmodel import STATES
 from gateway.plan import describe
@@ -173,6 +174,7 @@ def render_board(state: dict[str, Any]) -> str:
         for s in STATES
     )
     rows = "".join(_route_row(row) for row in state["routes"])
+    cards = "".join(route_card(row) for row in state["routes"])
     endpoints = _endpoints_line(state.get("coverage") or {})
     ups = "".join(
         f'<tr data-upstream="{_e(name)}"><td><b>{_e(name)}</b>'
@@ -214,6 +216,9 @@ def render_board(state: dict[str, Any]) -> str:
 <table class="routes"><thead><tr><th>route</th><th>mode now</th><th>next flip</th><th>traffic</th>
 <th colspan="3">legacy: err / p50 / p99 ms</th><th colspan="3">target: err / p50 / p99 ms</th>
 <th>diff rate</th><th>pinned</th></tr></thead><tbody>{rows}</tbody></table></section>
+<section><h2>Now: last 5 minutes and last hour
+<small>requests/s by side and error rate, per minute</small></h2>
+<div class="cards">{cards}</div></section>
 <div class="cols">
 <section><h2>Upstreams</h2><table><thead><tr><th>upstream</th><th>health</th><th>breaker</th></tr></thead>
 <tbody>{ups}</tbody></table>
@@ -270,8 +275,17 @@ margin-right:4px}.badge{padding:1px 6px;border-radius:9px;color:#fff;background:
 .badge.live,.badge.closed{background:#2e9e5b}.badge.held{background:#b35c00}.badge.pinned,.badge.open{background:#d64545}
 .cols{display:grid;grid-template-columns:1fr 1fr;gap:24px}small{color:#52606d}
 #token{display:none;padding:12px;background:#fff8e1;border:1px solid #f0a500}
-#diffs{white-space:pre-wrap;background:#f5f7fa;padding:8px;max-height:320px;overflow:auto;display:none}
+#diffs{display:none}.diffview{border:1px solid #e4e7eb;border-radius:6px;padding:6px 10px;margin:8px 0}
+.diffview h3{font-size:14px;margin:4px 0}.sides{display:grid;grid-template-columns:1fr 1fr;gap:10px}
+pre.answer{background:#f5f7fa;padding:6px;max-height:360px;overflow:auto;font-size:12px;margin:4px 0}
+.jl{display:block}.jl.diff{background:#ffd7d7}.jl.excused{background:#fff1c2}.jl.noise{background:#e6e0ff}
+.jl.ignored{color:#9aa5b1}.legend .jl{display:inline;padding:0 4px}ul.paths li.diff code{background:#ffd7d7}
+ul.paths li.excused code{background:#fff1c2}
 button{font-size:12px}
+table.report td{font-size:13px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(370px,1fr));gap:12px}
+.card{border:1px solid #e4e7eb;border-radius:6px;padding:6px 8px}.card svg{display:block;margin:4px 0}
+table.windows th,table.windows td{padding:2px 4px;font-size:12px}
 """
 
 _SCRIPT = """
@@ -288,17 +302,27 @@ async function refresh() {
     const r = await call("GET", "/_gateway/api/cutover/board");
     if (r.ok) { document.getElementById("board").innerHTML = await r.text();
       document.getElementById("token").style.display = "none"; document.body.dataset.ready = "1"; }
+    const report = await call("GET", "/_gateway/api/report/board");
+    if (report.ok) { document.getElementById("report").innerHTML = await report.text();
+      document.body.dataset.report = "1"; }
   } catch (e) {}
 }
+let diffRoute = "";
+async function showDiffs() {
+  const filter = document.getElementById("diff-filter").value;
+  const url = "/_gateway/api/diffs/board?route=" + encodeURIComponent(diffRoute) +
+    (filter ? "&path=" + encodeURIComponent(filter) : "");
+  const r = await call("GET", url);
+  const box = document.getElementById("diffs"); box.style.display = "block";
+  if (r.ok) { box.innerHTML = await r.text(); document.body.dataset.diffs = diffRoute; }
+}
+document.getElementById("diff-filter").addEventListener("input", () => { if (diffRoute) showDiffs(); });
 document.getElementById("token-form").addEventListener("submit", (ev) => {
   ev.preventDefault(); sessionStorage.setItem(key, document.getElementById("token-input").value); refresh();
 });
 document.addEventListener("click", async (ev) => {
   const t = ev.target, d = t.dataset;
-  if (d.diffs) { ev.preventDefault();
-    const r = await call("GET", "/_gateway/api/diffs?limit=20&route=" + encodeURIComponent(d.diffs));
-    const box = document.getElementById("diffs"); box.style.display = "block";
-    box.textContent = JSON.stringify(await r.json(), null, 2); }
+  if (d.diffs) { ev.preventDefault(); diffRoute = d.diffs; showDiffs(); }
   if (d.releaseHold) {
     const by = prompt("Release the hold on " + d.releaseHold + ": your name?"); if (!by) return;
     const reason = prompt("Why release it without its evidence?"); if (!reason) return;
@@ -322,7 +346,12 @@ PAGE = f"""<!doctype html>
 <form id="token-form"><div id="token"><label for="token-input">Admin token:</label>
 <input id="token-input" type="password" autocomplete="off"> <button type="submit">use</button></div></form>
 <div id="board"><p>loading…</p></div>
-<h2>Recent diffs</h2><pre id="diffs"></pre>
+<h2>Recent diffs <small>click a route's diff rate</small></h2>
+<label>path contains <input id="diff-filter" autocomplete="off" placeholder="body.videos"></label>
+<div id="diffs"></div>
+<h2>Migration report
+<small>per legacy endpoint: what legacy still answers, and which Flask code can go</small></h2>
+<div id="report"><p>loading…</p></div>
 <script>{_SCRIPT}</script></body></html>
 """
 __all__ = ["PAGE", "build_router", "render_board"]

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from gateway.admin.windows import route_chart, route_windows, window_totals
 from gateway.compiler import CompiledRoute, CompiledTable
 from gateway.cutover import Cutover
 from gateway.decide import is_rollout
@@ -97,6 +98,10 @@ class RouteState:
     #: The route's rate-limit policies and the requests they refused (429) in this process.
     rate_limit: list[dict[str, Any]] = field(default_factory=list)
     rate_limited: int = 0
+    #: Last 5 minutes and last hour per side (``gateway.admin.windows``).
+    windows: dict[str, Any] = field(default_factory=dict)
+    #: Requests and errors per minute over the last hour, per side.
+    chart: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -126,6 +131,7 @@ def route_states(
     outcomes = cutover.outcomes
     totals = outcomes.total_requests()
     diffs = cutover.diffs.routes()
+    recent = window_totals(outcomes, at)
     rows: list[RouteState] = []
     for route in table.routes:
         phase, following = phase_at(route.schedule, at)
@@ -170,6 +176,8 @@ def route_states(
                 ),
                 rate_limit=[quota.describe() for quota in route.quotas],
                 rate_limited=(refused or {}).get(route.id, 0),
+                windows=route_windows(outcomes, route.id, at, recent),
+                chart=route_chart(outcomes, route.id, at),
             )
         )
     return rows

@@ -13,9 +13,12 @@ import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.models import Setting
+
+# Where a value is read from: a request's session, or a plain connection (enrichment's).
+Reader = AsyncSession | AsyncConnection
 
 _TRUE = {"true", "1", "yes", "on"}
 
@@ -25,7 +28,7 @@ class SettingsCache:
     ttl: float
     _values: dict[str, tuple[float, str | None]] = field(default_factory=dict)
 
-    async def get(self, session: AsyncSession, key: str) -> str | None:
+    async def get(self, session: Reader, key: str) -> str | None:
         now = time.monotonic()
         hit = self._values.get(key)
         if hit is not None and now - hit[0] < self.ttl:
@@ -34,7 +37,7 @@ class SettingsCache:
         self._values[key] = (now, value)
         return value
 
-    async def get_bool(self, session: AsyncSession, key: str, default: bool = False) -> bool:
+    async def get_bool(self, session: Reader, key: str, default: bool = False) -> bool:
         value = await self.get(session, key)
         if value is None:
             return default

@@ -25,6 +25,7 @@ from services._legacy_json import LegacyJSONResponse
 from services.auth.access import MODIFY_CONTENT
 from services.db import SessionDep
 from services.enrichment.service import ArtistNotFound, Enricher
+from services.enrichment.store import EnrichmentStore, create_store
 from services.errors import legacy_error
 from services.guard import LEGACY_GUARD
 from services.providers import provider_lifespan
@@ -33,8 +34,8 @@ from services.settings import Settings
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    app.state.enrichment_write_lock = asyncio.Lock() if settings.is_sqlite else None
+    state = app.state
+    state.enrichment_store = create_store(state.settings, state.engine, state.read_engine)
     async with provider_lifespan(app):
         yield
 
@@ -47,12 +48,14 @@ _TRUE = {"true", "1", "yes"}
 
 def enricher(request: Request) -> Enricher:
     state = request.app.state
+    store: EnrichmentStore = state.enrichment_store
     return Enricher(
         state.sessionmaker,
         state.settings_cache,
         state.providers,
-        state.enrichment_write_lock,
+        store.write_lock,  # the video refresh queues behind the same SQLite writer
         getattr(state, "read_sessionmaker", None),
+        store,
     )
 
 

@@ -19,12 +19,13 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Row, Table, bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
 from services._bounds import row_id
 from services.app_settings.cache import SettingsCache
 from services.enrichment.result import MIN_CONFIDENCE, EnrichmentResult, Outcome, disabled, lookup
+from services.enrichment.store import EnrichmentStore
 from services.models import Artist, Video, utcnow
 from services.providers import ProviderHub, ProviderKeys
 from services.providers.models import ImvdbVideo, LastfmTrack
@@ -67,6 +68,13 @@ class Enricher:
     write_lock: asyncio.Lock | None = None
     # The reads before the providers are asked (services.db: one round trip per read on MariaDB).
     read_sessions: async_sessionmaker[AsyncSession] | None = None
+    # Artist enrichment's connections (services/enrichment/store.py), shared by the process.
+    store: EnrichmentStore | None = None
+
+    def artist_store(self) -> EnrichmentStore:
+        if self.store is None:
+            raise RuntimeError("artist enrichment needs the process's EnrichmentStore")
+        return self.store
 
     def reading(self) -> AsyncSession:
         return (self.read_sessions or self.sessions)()
@@ -78,7 +86,7 @@ class Enricher:
                 await stack.enter_async_context(self.write_lock)
             yield await stack.enter_async_context(self.sessions())
 
-    async def keys(self, session: AsyncSession) -> ProviderKeys:
+    async def keys(self, session: AsyncSession | AsyncConnection) -> ProviderKeys:
         """A non-empty key in the settings table wins over the environment, as in legacy."""
         defaults = self.providers.default_keys()
 
@@ -95,17 +103,18 @@ class Enricher:
 
     async def enrich_artist(self, artist_id: int, *, force_refresh: bool = False) -> EnrichmentResult:
         started = time.monotonic()
-        async with self.reading() as session:
+        store = self.artist_store()
+        async with store.reading() as conn:
             artist = (
-                (await session.execute(ARTIST_STATE, {"artist_id": artist_id})).first()
+                (await conn.execute(ARTIST_STATE, {"artist_id": artist_id})).first()
                 if row_id(artist_id) is not None
                 else None
             )
             if artist is None:
                 raise ArtistNotFound(f"Artist {artist_id} not found")
             name, last = artist.name, _enrichment_date(artist)
-            keys = await self.keys(session)
-            musicbrainz_on = await self.settings_cache.get_bool(session, "musicbrainz_enabled", True)
+            keys = await self.keys(conn)
+            musicbrainz_on = await self.settings_cache.get_bool(conn, "musicbrainz_enabled", True)
         result = EnrichmentResult(success=False, artist_id=artist_id)
         if not force_refresh and last is not None and utcnow() - last < CACHE_DURATION:
             result.success, result.skipped, result.message = True, True, FRESH_MESSAGE
@@ -129,8 +138,8 @@ class Enricher:
 
         # Changes are computed from the row as read above (legacy too works from the state it
         # loaded at the start) and written with one UPDATE: no ORM flush on the hot path.
-        async with self.writing() as session:
-            changes = await _artist_changes(session, artist, result, spotify, musicbrainz, lastfm, imvdb)
+        async with store.writing() as conn:
+            changes = await _artist_changes(conn, artist, result, spotify, musicbrainz, lastfm, imvdb)
             if result.sources_used:
                 metadata = dict(artist.imvdb_metadata or {})
                 if MUSICBRAINZ_ID in changes:
@@ -138,10 +147,10 @@ class Enricher:
                 metadata["enrichment_date"] = utcnow().isoformat()
                 metadata["enrichment_sources"] = list(result.sources_used)
                 stmt = update(_ARTISTS).where(_ARTISTS.c.id == artist_id)
-                written = await session.execute(stmt.values(**changes, imvdb_metadata=metadata))
+                written = await conn.execute(stmt.values(**changes, imvdb_metadata=metadata))
                 if getattr(written, "rowcount", 1) == 0:
                     raise ArtistNotFound(f"Artist {artist_id} not found")  # deleted meanwhile
-                await session.commit()
+                await conn.commit()
 
         result.confidence_score = result.score()
         result.success = bool(result.sources_used) and result.confidence_score >= MIN_CONFIDENCE
@@ -231,7 +240,7 @@ def merge_genres(existing: list[str] | None, *groups: list[str]) -> list[str]:
 
 
 async def _artist_changes(
-    session: AsyncSession,
+    session: AsyncConnection,
     artist: Row[*tuple[Any, ...]],
     result: EnrichmentResult,
     spotify: Outcome[Any],

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
+from services.providers._direct import ProviderResponse
 from services.providers.errors import ProviderError
 
 
-def json_of(provider: str, label: str, response: httpx.Response) -> Any:
+def json_of(provider: str, label: str, response: ProviderResponse) -> Any:
     try:
         return response.json()
     except ValueError as exc:

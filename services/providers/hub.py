@@ -1,7 +1,11 @@
-"""The process's provider hub: one `httpx.AsyncClient` (pool limits, timeouts, keep-alive,
+"""The process's provider hub: one HTTP client (pool limits, timeouts, keep-alive,
 User-Agent) and one channel per provider (rate limiter, breaker, retry budget), created in
 the lifespan and closed on shutdown. Clients are cheap per-request views bound to the keys in
-force for that request."""
+force for that request.
+
+The HTTP client is `DirectSender` (requests straight on aiohttp, `provider_transport =
+"aiohttp"`, the default) or an `httpx.AsyncClient` (`"httpx"`, or whenever a transport is
+given: respx and test transports plug in there)."""
 
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from services.providers._aiohttp_transport import AiohttpTransport
+from services import tracing
 from services.providers._common import ProviderKeys
-from services.providers._outbound import ChannelConfig, ProviderChannel
+from services.providers._direct import DirectSender
+from services.providers._outbound import ChannelConfig, ProviderChannel, Send
 from services.providers.imvdb import ImvdbClient
 from services.providers.lastfm import LastfmClient
 from services.providers.musicbrainz import MusicBrainzClient
@@ -41,11 +46,15 @@ class ProviderHTTPClient(httpx.AsyncClient):
         self._cookies = _NoCookieJar()  # httpx has no public switch for "no cookie jar"
 
 
+def provider_timeout(settings: Settings) -> httpx.Timeout:
+    return httpx.Timeout(
+        settings.provider_timeout, connect=settings.provider_connect_timeout, pool=settings.provider_timeout
+    )
+
+
 def create_http_client(
     settings: Settings, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
-    if transport is None and settings.provider_transport == "aiohttp":
-        transport = AiohttpTransport(max_connections=settings.provider_max_connections)
     return ProviderHTTPClient(
         transport=transport,
         limits=httpx.Limits(
@@ -53,11 +62,7 @@ def create_http_client(
             max_keepalive_connections=settings.provider_max_keepalive,
             keepalive_expiry=30.0,
         ),
-        timeout=httpx.Timeout(
-            settings.provider_timeout,
-            connect=settings.provider_connect_timeout,
-            pool=settings.provider_timeout,
-        ),
+        timeout=provider_timeout(settings),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
     )
@@ -88,17 +93,26 @@ def channel_configs(settings: Settings) -> dict[str, ChannelConfig]:
     }
 
 
+def create_sender(settings: Settings) -> DirectSender:
+    return DirectSender(
+        max_connections=settings.provider_max_connections,
+        user_agent=USER_AGENT,
+        timeout=provider_timeout(settings),
+    )
+
+
 class ProviderHub:
-    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings, client: httpx.AsyncClient | DirectSender) -> None:
         self.settings = settings
         self.client = client
-        self.channels = {
-            name: ProviderChannel(client, cfg) for name, cfg in channel_configs(settings).items()
-        }
+        send: Send = client.request
+        self.channels = {name: ProviderChannel(send, cfg) for name, cfg in channel_configs(settings).items()}
         self.spotify_tokens = SpotifyTokenCache()
 
     @classmethod
     def create(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> ProviderHub:
+        if transport is None and settings.provider_transport == "aiohttp":
+            return cls(settings, create_sender(settings))
         return cls(settings, create_http_client(settings, transport))
 
     async def aclose(self) -> None:
@@ -136,6 +150,7 @@ class ProviderHub:
 async def provider_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Put the hub on `app.state.providers` for the life of the app (a router lifespan)."""
     hub = ProviderHub.create(app.state.settings, getattr(app.state, "provider_transport", None))
+    tracing.instrument_client(hub.client, getattr(app.state, "tracer_provider", None))
     app.state.providers = hub
     try:
         yield

@@ -136,7 +136,7 @@ def test_dashboard_scoreboard_matches_the_admin_api(sqlite_url: str, tmp_path: P
                 page.wait_for_selector("body[data-ready='1']")
                 assert not page.is_visible("#token")
                 page.click("a[data-diffs='videos']")
-                page.wait_for_selector("#diffs:has-text('compared')")
+                page.wait_for_selector("#diffs:has-text('recent diff(s) of videos')")
                 SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SCREENSHOT), full_page=True)
                 # releasing from the dashboard calls the admin API

@@ -64,9 +64,7 @@ def test_a_canary_dated_in_the_past_is_held_in_shadow_until_clean_comparisons_fl
             assert upstream_of(gw.url, "/differing") == "legacy"
             assert any(c["kind"] == "flipped" and c["route"] == "clean" for c in history(gw.url))
             metrics = httpx.get(gw.url + "/_gateway/metrics", headers=AUTH, timeout=10).text
-            assert (
-                'figway_route_held{flip="canary 100%",route="differing",serving="shadow"} 1.0' in metrics
-            )
+            assert 'figway_route_held{flip="canary 100%",route="differing",serving="shadow"} 1.0' in metrics
             assert 'route="clean",serving' not in metrics
             board = httpx.get(gw.url + "/_gateway/api/cutover/board", headers=AUTH, timeout=10).text
             assert 'data-held="differing"' in board and 'data-held="clean"' not in board
