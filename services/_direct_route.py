@@ -43,7 +43,6 @@ Rule = Callable[..., Coroutine[Any, Any, Any]]
 E = TypeVar("E", bound=Callable[..., Any])
 
 _session_scope = asynccontextmanager(get_session)
-_PATH_PROBES: dict[Any, str] = {int: "0", str: "x"}
 
 
 def direct(router: APIRouter, method: str, path: str, **options: Any) -> Callable[[E], E]:
@@ -110,8 +109,7 @@ def _path_names(dependant: Dependant, route: Any) -> tuple[str, ...]:
         # The convertor's value must already be what pydantic would make of it (int -> int).
         convertor = route.param_convertors.get(field.name)
         kind = field.field_info.annotation
-        probe = _PATH_PROBES.get(kind)
-        if convertor is None or probe is None or type(convertor.convert(probe)) is not kind:
+        if convertor is None or kind not in (int, str) or type(convertor.convert("0")) is not kind:
             raise _refuse(route, f"path parameter {field.name!r} is not typed like its convertor")
     return tuple(field.name for field in dependant.path_params)
 
@@ -129,6 +127,9 @@ def _direct_handler(route: Any, fastapi_handler: Handler) -> Handler:
         raise _refuse(route, "the endpoint reads headers, cookies or a body model")
     if dependant.response_param_name or dependant.background_tasks_param_name:
         raise _refuse(route, "the endpoint takes a special parameter")
+    for sub in dependant.dependencies:
+        if sub.name is not None and sub.call is not get_session:
+            raise _refuse(route, f"the endpoint takes the value of dependency {sub.call!r}")
     rules = [_rule(sub, route) for sub in dependant.dependencies if sub.call is not get_session]
     session_param = _session_name(
         Dependant(call=endpoint, dependencies=[d for d in dependant.dependencies if d.call is get_session]),
