@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from gateway.admin import cutover_api, dashboard, diffview, report
+from gateway.admin import cutover_api, dashboard, diffview, history_api, report
 from gateway.admin.access import PREFIX, check_admin_exposure
 from gateway.admin.api import AdminParts, build_admin
 from gateway.admin.readmodel import cutover_state
@@ -104,6 +104,7 @@ class Gateway:
         self.admin.include_router(
             cutover_api.build_router(cutover, self.tables, self.cutover_state, require_admin)
         )
+        self.admin.include_router(history_api.build_router(cutover.revisions, self.reloader, require_admin))
         self.admin.include_router(diffview.build_router(cutover, self.tables, require_admin))
         self.admin.include_router(
             report.build_router(cutover, self.tables, require_admin, self.settings.report_idle_days)

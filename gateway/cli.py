@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from redis.exceptions import RedisError
+
 from gateway import cutover_cli, history_cli
 from gateway.compiler import CompiledTable
 from gateway.errors import ConfigError, ConfigIssue
 from gateway.explain import explain
 from gateway.loader import load_table
+from gateway.revert import HistoryError
 from gateway.rollout import phase_instant
 from gateway.routing_schema import parse_phase_start
 
@@ -259,8 +262,11 @@ def _history_command(args: argparse.Namespace, out: TextIO) -> int:
         if args.command == "history":
             return history_cli.cmd_history(args, config, out)
         return history_cli.cmd_revert(args, config, out, sys.stderr)
-    except history_cli.HistoryError as exc:
+    except HistoryError as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, RedisError) as exc:  # the revisions' store: a state directory not ours, Redis down
+        print(f"{args.command}: cannot reach the revisions: {exc}", file=sys.stderr)
         return 1
 
 

@@ -16,28 +16,25 @@ from __future__ import annotations
 import argparse
 import difflib
 import getpass
-import hashlib
 import json
 import os
-import stat
-import time
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from gateway.errors import ConfigError
-from gateway.history import Change, RouteSnapshot, diff_tables, snapshot_table
-from gateway.loader import parse_table
+from gateway.history import diff_tables
+from gateway.revert import (
+    HistoryError,
+    changes_from,
+    file_text,
+    get_revision,
+    revert,
+    sha256_of,
+    snapshot_of,
+)
 from gateway.revision_log import build_revision_store
-from gateway.revisions import Revision, RevisionStore, draft, write_atomically
-
-#: The shortest prefix of a sha256 that ``--expect-current`` accepts.
-MIN_HASH_PREFIX = 8
-
-
-class HistoryError(Exception):
-    """A refusal the operator can act on; the message says what and why (exit status 1)."""
+from gateway.revisions import Revision, RevisionStore
 
 
 def add_commands(commands: Any, config_default: str) -> None:
@@ -49,6 +46,9 @@ def add_commands(commands: Any, config_default: str) -> None:
     history.add_argument("--limit", type=int, default=20, help="how many revisions (default: 20)")
     _store_options(history)
     history.add_argument("--json", action="store_true", help="print JSON")
+    history.add_argument(
+        "--raw", action="store_true", help="with show: only the revision's text, byte for byte (to a file)"
+    )
 
     revert = commands.add_parser("revert", help="write revision N back over the routing table, after check")
     revert.add_argument("number", type=int, help="the revision to restore (see `history`)")
@@ -94,24 +94,6 @@ def _when(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _snapshot(revision: Revision) -> dict[str, RouteSnapshot] | None:
-    try:
-        return snapshot_table(parse_table(revision.text, source=f"revision {revision.number}"), revision.at)
-    except ConfigError:
-        return None
-
-
-def _file_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def _origin(revision: Revision) -> str:
     if revision.source == "revert":
         why = f": {revision.reason}" if revision.reason else ""
@@ -127,6 +109,9 @@ def cmd_history(args: argparse.Namespace, config: Path, out: TextIO) -> int:
     if args.what:
         if len(args.what) != 2 or args.what[0] != "show" or not args.what[1].isdigit():
             raise HistoryError("usage: history [show N]")
+        if args.raw:
+            out.write(get_revision(open_store(args), int(args.what[1])).text)
+            return 0
         return _show(open_store(args), int(args.what[1]), config, args.json, out)
     if args.limit < 1:
         raise HistoryError("--limit must be at least 1")
@@ -136,9 +121,9 @@ def cmd_history(args: argparse.Namespace, config: Path, out: TextIO) -> int:
         raise HistoryError(
             "no revisions recorded yet (has the gateway run with this state directory or Redis?)"
         )
-    current = _file_text(config)
-    current_sha = _sha(current) if current is not None else None
-    snapshots = [_snapshot(revision) for revision in revisions]
+    current = file_text(config)
+    current_sha = sha256_of(current) if current is not None else None
+    snapshots = [snapshot_of(revision) for revision in revisions]
     rows = []
     for position, revision in enumerate(revisions[: args.limit]):
         after = snapshots[position]
@@ -175,33 +160,10 @@ def cmd_history(args: argparse.Namespace, config: Path, out: TextIO) -> int:
     return 0
 
 
-def _get(store: RevisionStore, number: int) -> Revision:
-    revision = store.get(number)
-    if revision is None:
-        kept = [r.number for r in store.recent(1_000_000)]
-        span = f"kept: #{min(kept)}..#{max(kept)}" if kept else "none recorded yet"
-        raise HistoryError(f"no revision #{number} ({span})")
-    return revision
-
-
-def _changes_from(current: str | None, revision: Revision) -> list[Change] | None:
-    """What replacing the current table by ``revision`` changes, route by route (None: unparsable)."""
-    after = _snapshot(revision)
-    if after is None:
-        return None
-    if current is None:
-        return diff_tables({}, after)
-    try:
-        before = snapshot_table(parse_table(current, source="current"), revision.at)
-    except ConfigError:
-        return diff_tables({}, after)
-    return diff_tables(before, after)
-
-
 def _show(store: RevisionStore, number: int, config: Path, as_json: bool, out: TextIO) -> int:
-    revision = _get(store, number)
-    current = _file_text(config)
-    changes = _changes_from(current, revision)
+    revision = get_revision(store, number)
+    current = file_text(config)
+    changes = changes_from(current, revision)
     unified = "".join(
         difflib.unified_diff(
             (current or "").splitlines(keepends=True),
@@ -228,63 +190,6 @@ def _show(store: RevisionStore, number: int, config: Path, as_json: bool, out: T
         print(f"#   {change.kind} {change.route_id}: {change.detail}", file=out)
     print(unified, end="", file=out)
     return 0
-
-
-def revert(
-    store: RevisionStore,
-    number: int,
-    config: Path,
-    *,
-    by: str,
-    reason: str = "",
-    expect_current: str | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> tuple[Revision, Revision | None, list[Change] | None]:
-    """Check revision ``number`` and write it over ``config``: (the revision, the one recorded, changes).
-
-    The recorded revision is None when the table already is revision ``number`` (nothing written).
-    Raises :class:`HistoryError` (nothing written) or ``ConfigError`` (the check's issues).
-    """
-    revision = _get(store, number)
-    target = config.resolve()  # a symlinked table is replaced where it lives, the link kept
-    current = _file_text(target)
-    if current is None and target.exists():
-        raise HistoryError(f"cannot read the routing file {config}")
-    if expect_current is not None:
-        actual = _sha(current) if current is not None else ""
-        if len(expect_current) < MIN_HASH_PREFIX or not actual.startswith(expect_current.lower()):
-            raise HistoryError(
-                f"the table changed since: {config} has sha256 {actual[:12] or '(no file)'}, "
-                f"not {expect_current}; nothing written"
-            )
-    # The same validation as `python -m gateway check` (load_table is read + parse_table).
-    parse_table(revision.text, source=str(config), environ=environ)
-    if current is not None and _sha(current) == revision.sha256:
-        return revision, None, []
-    if not os.access(target.parent, os.W_OK | os.X_OK):
-        raise HistoryError(f"cannot write {target.parent}: the routing file is not writable here")
-    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
-    changes = _changes_from(current, revision)
-    # Recorded before the write: the gateway's reload then finds it newest and does not record the
-    # same text again as a plain file reload, so the history says who reverted and why.
-    recorded = store.append(
-        draft(
-            at=time.time(),
-            sha256=revision.sha256,
-            source="revert",
-            text=revision.text,
-            path=str(config),
-            by=by,
-            reason=reason,
-            reverted_to=number,
-        ),
-        unless_newest=False,
-    )
-    try:
-        write_atomically(target, revision.text, mode=mode)
-    except OSError as exc:
-        raise HistoryError(f"cannot write {target}: {exc}") from None
-    return revision, recorded, changes
 
 
 def operator() -> str:

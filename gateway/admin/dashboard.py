@@ -277,6 +277,7 @@ margin-right:4px}.badge{padding:1px 6px;border-radius:9px;color:#fff;background:
 #token{display:none;padding:12px;background:#fff8e1;border:1px solid #f0a500}
 #diffs{display:none}.diffview{border:1px solid #e4e7eb;border-radius:6px;padding:6px 10px;margin:8px 0}
 .diffview h3{font-size:14px;margin:4px 0}.sides{display:grid;grid-template-columns:1fr 1fr;gap:10px}
+.sides>div{min-width:0}
 pre.answer{background:#f5f7fa;padding:6px;max-height:360px;overflow:auto;font-size:12px;margin:4px 0}
 .jl{display:block}.jl.diff{background:#ffd7d7}.jl.excused{background:#fff1c2}.jl.noise{background:#e6e0ff}
 .jl.ignored{color:#9aa5b1}.legend .jl{display:inline;padding:0 4px}ul.paths li.diff code{background:#ffd7d7}
@@ -310,7 +311,7 @@ async function refresh() {
 let diffRoute = "";
 async function showDiffs() {
   const filter = document.getElementById("diff-filter").value;
-  const url = "/_gateway/api/diffs/board?route=" + encodeURIComponent(diffRoute) +
+  const url = "/_gateway/api/diffs/board?limit=8&route=" + encodeURIComponent(diffRoute) +
     (filter ? "&path=" + encodeURIComponent(filter) : "");
   const r = await call("GET", url);
   const box = document.getElementById("diffs"); box.style.display = "block";

@@ -199,6 +199,12 @@ def _row(row: ReportRow) -> str:
     state = row.state + (f" {row.percent:g}%" if row.state == "canary" and row.percent is not None else "")
     badge = {"not migrated": "legacy", "pinned back": "pinned"}.get(row.state, row.state)
     last = "never (since counting started)" if row.last_legacy_at is None else _e(row.last_legacy_at)
+    # the unmatched requests are counted together, not per endpoint: say so
+    shared = (
+        ""
+        if row.rule is None or row.traffic_of != "unmatched"
+        else '<br><small class="shared">all unmatched</small>'
+    )
     verdict = (
         '<span class="badge live" data-delete>delete the Flask code</span>'
         if row.deletable
@@ -209,7 +215,8 @@ def _row(row: ReportRow) -> str:
         f"<td>{name}</td><td>{_e(row.route or '–')}</td>"
         f'<td><span class="badge {_e(badge)}">{_e(state)}</span></td>'
         f'<td class="num" data-legacy-5m="{row.legacy_5m}">{row.legacy_5m}'
-        f"<br><small>{_pct(row.legacy_share_5m)} of route</small></td>"
+        + (shared or f"<br><small>{_pct(row.legacy_share_5m)} of route</small>")
+        + "</td>"
         f'<td class="num">{row.legacy_1h}</td><td class="num">{row.legacy_since_start}</td>'
         f"<td><small>{last}</small><br><small>{_e(row.traffic_of)}</small></td><td>{verdict}</td></tr>"
     )

@@ -35,7 +35,8 @@ from services.settings import Settings
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state = app.state
-    state.enrichment_store = create_store(state.settings, state.engine, state.read_engine)
+    traced = getattr(state, "tracer_provider", None) is not None
+    state.enrichment_store = create_store(state.settings, state.engine, state.read_engine, traced=traced)
     async with provider_lifespan(app):
         yield
 

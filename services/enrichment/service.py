@@ -18,15 +18,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, Table, bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
 from services._bounds import row_id
 from services.app_settings.cache import SettingsCache
 from services.enrichment.result import MIN_CONFIDENCE, EnrichmentResult, Outcome, disabled, lookup
-from services.enrichment.store import EnrichmentStore
-from services.models import Artist, Video, utcnow
+from services.enrichment.store import ArtistState, EnrichmentStore
+from services.models import Video, utcnow
 from services.providers import ProviderHub, ProviderKeys
 from services.providers.models import ImvdbVideo, LastfmTrack
 
@@ -36,20 +36,6 @@ CACHE_DURATION = timedelta(hours=24)
 MAX_GENRES = 10
 MUSICBRAINZ_ID = "imvdb_metadata.musicbrainz_id"  # not a column: a key of artists.imvdb_metadata
 FRESH_MESSAGE = "Artist metadata is fresh (enriched within 24 hours); use force=true to refresh"
-
-
-_ARTISTS: Table = Artist.__table__  # type: ignore[assignment]  # a declarative class's Table
-# What enrichment reads of an artist, as one Core statement built once: no ORM identity map or
-# compile step on the hot path, and the merge below needs only these columns.
-ARTIST_STATE = select(
-    _ARTISTS.c.id,
-    _ARTISTS.c.name,
-    _ARTISTS.c.spotify_id,
-    _ARTISTS.c.lastfm_name,
-    _ARTISTS.c.imvdb_id,
-    _ARTISTS.c.imvdb_metadata,
-    _ARTISTS.c.genres,
-).where(_ARTISTS.c.id == bindparam("artist_id"))
 
 
 class ArtistNotFound(LookupError):
@@ -105,11 +91,7 @@ class Enricher:
         started = time.monotonic()
         store = self.artist_store()
         async with store.reading() as conn:
-            artist = (
-                (await conn.execute(ARTIST_STATE, {"artist_id": artist_id})).first()
-                if row_id(artist_id) is not None
-                else None
-            )
+            artist = await store.artist(conn, artist_id) if row_id(artist_id) is not None else None
             if artist is None:
                 raise ArtistNotFound(f"Artist {artist_id} not found")
             name, last = artist.name, _enrichment_date(artist)
@@ -139,16 +121,15 @@ class Enricher:
         # Changes are computed from the row as read above (legacy too works from the state it
         # loaded at the start) and written with one UPDATE: no ORM flush on the hot path.
         async with store.writing() as conn:
-            changes = await _artist_changes(conn, artist, result, spotify, musicbrainz, lastfm, imvdb)
+            changes = await _artist_changes(store, conn, artist, result, spotify, musicbrainz, lastfm, imvdb)
             if result.sources_used:
                 metadata = dict(artist.imvdb_metadata or {})
                 if MUSICBRAINZ_ID in changes:
                     metadata["musicbrainz_id"] = changes.pop(MUSICBRAINZ_ID)
                 metadata["enrichment_date"] = utcnow().isoformat()
                 metadata["enrichment_sources"] = list(result.sources_used)
-                stmt = update(_ARTISTS).where(_ARTISTS.c.id == artist_id)
-                written = await conn.execute(stmt.values(**changes, imvdb_metadata=metadata))
-                if getattr(written, "rowcount", 1) == 0:
+                written = await store.update_artist(conn, artist_id, {**changes, "imvdb_metadata": metadata})
+                if written == 0:
                     raise ArtistNotFound(f"Artist {artist_id} not found")  # deleted meanwhile
                 await conn.commit()
 
@@ -218,7 +199,7 @@ class Enricher:
         return result, snapshot
 
 
-def _enrichment_date(artist: Row[*tuple[Any, ...]]) -> datetime | None:
+def _enrichment_date(artist: ArtistState) -> datetime | None:
     raw = (artist.imvdb_metadata or {}).get("enrichment_date")
     if not raw:
         return None
@@ -240,8 +221,9 @@ def merge_genres(existing: list[str] | None, *groups: list[str]) -> list[str]:
 
 
 async def _artist_changes(
-    session: AsyncConnection,
-    artist: Row[*tuple[Any, ...]],
+    store: EnrichmentStore,
+    conn: AsyncConnection,
+    artist: ArtistState,
     result: EnrichmentResult,
     spotify: Outcome[Any],
     musicbrainz: Outcome[Any],
@@ -262,8 +244,7 @@ async def _artist_changes(
         imvdb_id = str(imvdb.data.id)
         holder = None
         if artist.imvdb_id != imvdb_id:  # the id is unique: if this artist has it, nobody else does
-            others = (_ARTISTS.c.imvdb_id == imvdb_id, _ARTISTS.c.id != artist.id)
-            holder = await session.scalar(select(_ARTISTS.c.id).where(*others).limit(1))
+            holder = await store.imvdb_holder(conn, imvdb_id, artist.id)
         if holder is not None:
             result.errors.append(f"imvdb: id {imvdb_id} already belongs to artist {holder}")
         elif artist.imvdb_id != imvdb_id:

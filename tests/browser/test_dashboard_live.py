@@ -183,6 +183,7 @@ def test_dashboard_shows_charts_diffs_and_report_with_live_data(tmp_path: Path) 
                 assert page.locator("svg[data-chart='videos-list'] polyline.errors").count() == 1
                 share = page.locator("[data-card='videos-get'] tr[data-window-side='target'] td").first
                 assert share.text_content() not in (None, "", "–")
+                page.wait_for_selector("[data-endpoint-count='live']", timeout=60_000)  # url_map read
                 shots.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(shots / "dashboard-overview.png"), full_page=True)
                 page.locator("[data-card='videos-get']").screenshot(path=str(shots / "dashboard-chart.png"))
@@ -195,6 +196,14 @@ def test_dashboard_shows_charts_diffs_and_report_with_live_data(tmp_path: Path) 
                 page.fill("#diff-filter", path)
                 page.wait_for_selector(f"#diffs p.legend:has-text('{path}')")
                 page.locator("#diffs").screenshot(path=str(shots / "dashboard-diffs.png"))
+                # a route whose only differences are excused, with fields learnt as noise (timestamps)
+                page.fill("#diff-filter", "")
+                page.click("a[data-diffs='health-system']")
+                page.wait_for_selector("body[data-diffs='health-system'] #diffs .jl.noise")
+                assert page.locator("#diffs .jl.noise[data-path='body.timestamp']").count() >= 2
+                assert page.locator("#diffs li.excused").count() >= 1
+                assert page.locator("#diffs li.diff").count() == 0
+                page.locator("#diffs article").first.screenshot(path=str(shots / "dashboard-diffs-noise.png"))
                 # the migration report: every legacy endpoint, the live route's code deletable
                 page.wait_for_selector("tr[data-report] >> nth=40", timeout=60_000)
                 assert page.locator("tr[data-report][data-deletable='1']").count() >= 1
@@ -208,5 +217,5 @@ def test_dashboard_shows_charts_diffs_and_report_with_live_data(tmp_path: Path) 
     assert report["endpoints"] == "ready"
     deletable = {row["route"] for row in report["rows"] if row["deletable"]}
     assert deletable == {"artists-list"}, deletable
-    for name in ("overview", "chart", "diffs", "report"):
+    for name in ("overview", "chart", "diffs", "diffs-noise", "report"):
         assert (shots / f"dashboard-{name}.png").stat().st_size > 5_000

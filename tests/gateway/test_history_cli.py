@@ -195,6 +195,8 @@ def test_history_show_prints_the_text_and_what_a_revert_would_change(
     assert "-    to: services\n" in out and "+    to: legacy\n" in out
     code, out, _ = _run("history", "show", "1", "--config", str(routing), "--state-dir", str(state), "--json")
     assert json.loads(out)["text"] == table_yaml(UPS, _routes("legacy"))
+    code, out, _ = _run("history", "show", "1", "--raw", "--config", str(routing), "--state-dir", str(state))
+    assert (code, out) == (0, table_yaml(UPS, _routes("legacy")))
 
 
 def test_revert_refuses_a_revision_that_fails_check_and_writes_nothing(
@@ -267,3 +269,12 @@ def test_without_revisions_the_history_says_so(tmp_path: Path) -> None:
     )
     assert code == 1
     assert "no revisions recorded yet" in err
+
+
+def test_an_unreachable_store_is_an_error_message_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    code, _, err = _run("history", "--config", str(tmp_path / "r.yaml"))
+    assert code == 1
+    assert "history: cannot reach the revisions:" in err

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from services.db import create_engine as create_services_engine
 from services.db import create_read_engine
+from services.enrichment.store import _ARTISTS as ARTISTS
 from services.enrichment.store import create_store
 from services.settings import Settings
 from tests.support.databases import async_url, fresh_database
@@ -120,6 +121,82 @@ async def test_mariadb_gate_admits_as_many_as_the_pool_holds(mariadb_url: str) -
                 await held.enter_async_context(store.reading())
             assert store.gate.locked()
             assert read_engine.sync_engine.pool.checkedout() == 5  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+        await read_engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def artists_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path) as url:
+        engine = create_engine(url)
+        ARTISTS.create(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                insert(ARTISTS),
+                [
+                    {"id": 1, "name": "One", "imvdb_id": None, "imvdb_metadata": {"a": "é"}, "genres": ["x"]},
+                    {"id": 2, "name": "Two", "imvdb_id": "77", "imvdb_metadata": None, "genres": None},
+                ],
+            )
+        engine.dispose()
+        yield url
+
+
+async def test_raw_statements_read_and_write_what_the_core_ones_do(artists_url: str) -> None:
+    settings = Settings(database_url=async_url(artists_url), db_pool_size=2, max_in_flight=2)
+    engine = create_services_engine(settings)
+    read_engine = create_read_engine(settings, engine)
+    raw = create_store(settings, engine, read_engine)
+    core = create_store(settings, engine, read_engine, traced=True)
+    try:
+        assert raw.raw and not core.raw
+        async with raw.reading() as a, core.reading() as b:
+            for artist_id in (1, 2, 3):
+                assert await raw.artist(a, artist_id) == await core.artist(b, artist_id)
+            assert await raw.imvdb_holder(a, "77", 1) == await core.imvdb_holder(b, "77", 1) == 2
+            assert await raw.imvdb_holder(a, "77", 2) is await core.imvdb_holder(b, "77", 2) is None
+        values = {"spotify_id": "sp", "genres": ["a", "b"], "imvdb_metadata": {"x": "é", "n": 1.5}}
+        async with raw.writing() as conn:
+            assert await raw.update_artist(conn, 1, values) == 1
+            assert await raw.update_artist(conn, 99, values) == 0
+            await conn.commit()
+        async with core.writing() as conn:
+            assert await core.update_artist(conn, 2, values) == 1
+            await conn.commit()
+        async with core.reading() as conn:
+            stored = (
+                await conn.exec_driver_sql(
+                    "SELECT spotify_id, genres, imvdb_metadata, updated_at >= created_at, length(updated_at)"
+                    " FROM artists ORDER BY id"
+                )
+            ).all()
+            one, two = await core.artist(conn, 1), await core.artist(conn, 2)
+        assert stored[0] == stored[1]  # the same text in the columns, whichever path wrote it
+        assert one is not None and two is not None
+        assert (one.spotify_id, one.genres, one.imvdb_metadata) == (
+            "sp",
+            values["genres"],
+            values["imvdb_metadata"],
+        )
+        assert one[3:] == two[3:] or (one.genres, one.imvdb_metadata) == (two.genres, two.imvdb_metadata)
+    finally:
+        await engine.dispose()
+        await read_engine.dispose()
+
+
+async def test_a_failed_raw_statement_never_returns_its_connection_to_the_pool(artists_url: str) -> None:
+    settings = Settings(database_url=async_url(artists_url), db_pool_size=2, max_in_flight=2)
+    engine = create_services_engine(settings)
+    read_engine = create_read_engine(settings, engine)
+    store = create_store(settings, engine, read_engine)
+    try:
+        async with store.writing() as conn:
+            with pytest.raises(Exception, match="(?i)syntax"):
+                await store._write(conn, "UPDATE artists SET WHERE", ())
+            assert conn.invalidated
+        async with store.reading() as conn:  # the pool still serves good connections
+            assert (await store.artist(conn, 1)) is not None
     finally:
         await engine.dispose()
         await read_engine.dispose()
