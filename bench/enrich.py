@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from bench._fair import LOAD_CPU, SERVER_CPU, Cell, Sample, drain, flame_graph, interleave, measure, pinned
 from bench._load import server, tree_cpu, wrk
+from bench.db import _checkout
 from bench.gateway import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,7 +123,9 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def report(cells: dict[tuple[str, str], Cell], args: argparse.Namespace, keys: list[str]) -> str:
+def report(
+    cells: dict[tuple[str, str], Cell], args: argparse.Namespace, keys: list[str], sides: list[str]
+) -> str:
     loads = [c.median("load_average") for c in cells.values()]
     lines = [
         "# Enrichment benchmark",
@@ -138,7 +141,12 @@ def report(cells: dict[tuple[str, str], Cell], args: argparse.Namespace, keys: l
         "CPU ms/req: the server process tree's own CPU time (psutil) over the requests wrk completed; "
         "fake CPU ms/call likewise for the fake provider server. **MusicBrainz's 1 req/s limit (and "
         "IMVDb/Last.fm spacing) lifted on both sides for this run.** Legacy: gunicorn gthread, 1 "
-        "process, 8 threads. Services: uvicorn, 1 process, log level warning, no access log.",
+        "process, 8 threads. Services: uvicorn, 1 process, log level warning, no access log"
+        + (
+            f"; `services@<ref>`: the services of that git ref, same command ({', '.join(args.baseline)})."
+            if args.baseline
+            else "."
+        ),
         "",
         "| cell | side | req/s | ratio | p50 ms | p99 ms | CPU ms/req | errors | provider calls/req "
         "| fake CPU ms/call | load avg |",
@@ -146,7 +154,7 @@ def report(cells: dict[tuple[str, str], Cell], args: argparse.Namespace, keys: l
     ]
     for key in keys:
         legacy = cells.get((key, "legacy"))
-        for side in ("legacy", "services"):
+        for side in sides:
             cell = cells.get((key, side))
             if cell is None:
                 continue
@@ -175,6 +183,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sides", default="legacy,services")
     parser.add_argument("--no-flames", action="store_true", help="skip the py-spy flame graphs")
     parser.add_argument("--output", default="", help="result file stem (default enrich-<database>)")
+    parser.add_argument(
+        "--baseline", action="append", default=[], help="also run the services of this git ref (a third side)"
+    )
     parser.add_argument(
         "--database",
         choices=("sqlite", "mariadb"),
@@ -219,13 +230,18 @@ def main(argv: list[str]) -> int:
                 server(pinned(fake_args, LOAD_CPU), fake_port, env={}, log=work / "fake.log", cwd=ROOT)
             )
             servers: dict[str, tuple[str, int]] = {}
-            for side in sides:
+            trees = {side: ROOT for side in sides}
+            for ref in args.baseline:  # the services as they were at `ref`, same command
+                trees[f"services@{ref}"] = stack.enter_context(_checkout(ref, work))
+                commands[f"services@{ref}"] = commands["services"]
+            for side, tree in trees.items():
                 port = free_port()
                 proc = stack.enter_context(
                     server(pinned(commands[side](port), SERVER_CPU), port, env=side_env,
-                           log=work / f"{side}.log", cwd=ROOT)
+                           log=work / f"{side.replace('/', '_')}.log", cwd=tree)
                 )  # fmt: skip
                 servers[side] = (f"http://127.0.0.1:{port}", proc.pid)
+            sides = list(servers)
             for base, _pid in servers.values():
                 wrk(base, 8, 2, script=script, cpu=LOAD_CPU)  # warm-up: pools, token, caches
             pids = [pid for _, pid in servers.values()]
@@ -250,12 +266,14 @@ def main(argv: list[str]) -> int:
                 connections, latency = levels[0], latencies[0]
                 _set_latency(fake, latency)
                 for side, (base, pid) in servers.items():
+                    if "@" in side:
+                        continue  # a baseline: its flame graph is the one kept from its own run
                     svg = RESULTS / f"flame-enrich-{args.database}-{side}.svg"
                     drain(pids)
                     with flame_graph(pid, svg, args.seconds):
                         wrk(base, connections, args.seconds, script=script, cpu=LOAD_CPU)
                     _say(f"  flame graph {svg.name}")
-    summary = report(cells, args, keys)
+    summary = report(cells, args, keys, sides)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = args.output or f"enrich-{args.database}"
     (RESULTS / f"{stem}.md").write_text(summary)

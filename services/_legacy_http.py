@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -27,7 +26,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from werkzeug.sansio.http import parse_cookie
 
-from services._legacy_json import LegacyJSONResponse, legacy_json
+from services._legacy_json import LegacyJSONResponse, legacy_json, loads_text
 
 __all__ = ["LegacyJSONResponse", "legacy_json"]
 
@@ -75,7 +74,7 @@ async def json_body(request: Request) -> dict[str, Any] | None:
         return None
     raw = await request.body()
     try:
-        body = json.loads(raw)
+        body = loads_text(raw)
     except (ValueError, UnicodeDecodeError):
         return None
     return body if isinstance(body, dict) else None

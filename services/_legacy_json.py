@@ -12,8 +12,10 @@ Python writes `1e-05`), integers past 64 bits, non-string keys, str/int subclass
 So orjson's output is kept only when it holds none of these, checked on the output itself
 (a 50-video page, loaded 2-CPU box: orjson 60 us + check 150 us, against 670 us for the stdlib);
 otherwise the stdlib writes it.
-NaN and infinities (orjson: `null`, Python: `NaN`) never come out of the shared schema, which
-has no float column; computed floats are finite.
+NaN and infinities (orjson: `null`, Python and Flask: `NaN`, `Infinity`) reach an answer only from
+JSON text: a request body (`{"value": NaN}` or `1e999`, echoed by a settings write) or a stored
+JSON column. Both decoders here make them :class:`NonFinite`, a float orjson refuses, so those
+answers go to the stdlib and carry legacy's spelling; computed floats are finite.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import decimal
 import json
+import math
 import re
 import uuid
 from datetime import date
@@ -57,6 +60,27 @@ _STDLIB = json.JSONEncoder(ensure_ascii=True, sort_keys=True, separators=(",", "
 
 
 _LONG_DIGITS = re.compile(r"[0-9]{19}")
+
+
+class NonFinite(float):
+    """A NaN or an infinity read from JSON text. orjson refuses float subclasses, so an answer
+    holding one is written by the stdlib, as `NaN` / `Infinity` / `-Infinity` like Flask."""
+
+    __slots__ = ()
+
+
+def _constant(name: str) -> float:
+    return NonFinite(name)  # "NaN", "Infinity", "-Infinity": float() reads all three
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    return NonFinite(value) if value in (math.inf, -math.inf) else value  # 1e999
+
+
+def loads_text(text: str | bytes) -> Any:
+    """The stdlib's `json.loads` (what Flask's `request.get_json` uses), non-finite numbers marked."""
+    return json.loads(text, parse_constant=_constant, parse_float=_float)
 
 
 def _orjson_is_exact(out: bytes) -> bool:
@@ -124,11 +148,11 @@ def loads(text: str | bytes | int | float) -> Any:
     if isinstance(text, int | float):
         return text
     if _LONG_DIGITS.search(text if isinstance(text, str) else text.decode("utf-8", "replace")):
-        return json.loads(text)
+        return loads_text(text)
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return json.loads(text)
+        return loads_text(text)
 
 
 def legacy_json(body: Any, status_code: int = 200) -> LegacyJSONResponse:

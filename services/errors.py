@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -158,6 +158,18 @@ async def _on_unstorable(request: Request, exc: Exception) -> Response:
     return service_error_response(request, 400, "invalid_value", message)
 
 
+#: MariaDB's "CONSTRAINT ... failed": a CHECK such as a JSON column's JSON_VALID refused the value.
+CHECK_CONSTRAINT_FAILED = 4025
+
+
+async def _on_operational(request: Request, exc: Exception) -> Response:
+    orig = getattr(exc, "orig", None)
+    code = orig.args[0] if orig is not None and orig.args else None
+    if code == CHECK_CONSTRAINT_FAILED:  # e.g. {"keywords": NaN}: not JSON MariaDB accepts
+        return await _on_unstorable(request, exc)
+    raise exc  # a real fault: UnhandledErrors logs it and answers 500
+
+
 def _unexpected_response(request: Request) -> Response:
     if _is_legacy_path(request.url.path):
         # Legacy answers 500 {"error": str(e)}; we keep the shape, not the leaked internals.
@@ -205,4 +217,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Unstorable, _on_unstorable)
     # MariaDB (strict mode) refusing a value for its column is the client's input, not a fault.
     app.add_exception_handler(DataError, _on_unstorable)
+    app.add_exception_handler(OperationalError, _on_operational)
     app.add_middleware(UnhandledErrors)

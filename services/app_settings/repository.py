@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 
 from services.models import Setting, utcnow
 from services.repository import Repository
@@ -17,6 +17,13 @@ def to_stored(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value)
     return "" if value is None else str(value)
+
+
+_SETTINGS = cast(Table, Setting.__table__)
+# Built once (memoized cache keys). The SET clause is the parameters given, beside the key's
+# `b_key`; an INSERT's `created_at`/`updated_at` are the columns' defaults, as the ORM wrote them.
+_UPDATE = update(_SETTINGS).where(_SETTINGS.c.key == bindparam("b_key"))
+_INSERT = insert(_SETTINGS)
 
 
 class SettingRepository(Repository[Setting]):
@@ -54,6 +61,21 @@ class SettingRepository(Repository[Setting]):
                 if descriptions.get(key):
                     row.description = descriptions[key]
         await self.session.flush()
+
+    async def set_one(self, *, key: str, value: Any, description: Any = None) -> None:
+        """`set_many` of one key in one statement when the row exists (the common write): an
+        UPDATE by key, whose matched-row count (MySQL dialects ask for FOUND_ROWS; SQLite counts
+        matches) says whether to INSERT. The key is compared by the database's collation, as
+        legacy's query compares it. Same row left behind: value, `updated_at` = now, and the
+        description only when one is given."""
+        values: dict[str, Any] = {"value": to_stored(value), "updated_at": utcnow()}
+        if description:
+            values["description"] = description
+        result = await self.session.execute(_UPDATE, {"b_key": key, **values})
+        if not getattr(result, "rowcount", 0):
+            await self.session.execute(
+                _INSERT, {"key": key, "value": values["value"], "description": description or None}
+            )
 
     async def delete_key(self, *, key: str) -> bool:
         result = await self.session.execute(delete(Setting).where(Setting.key == key))

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from services._direct_route import direct
 from services._legacy_http import iso, json_body, legacy_json
 from services._legacy_json import LegacyJSONResponse
 from services.app_settings.cache import SettingsCache
@@ -89,8 +90,11 @@ async def get_setting(key: str, session: SessionDep) -> LegacyJSONResponse:
     )
 
 
-@router.put(
+@direct(
+    router,
+    "PUT",
     "/{key}",
+    single_write=True,
     dependencies=[ADMIN],
     response_model=SettingWritten,
     responses=error_responses(400),
@@ -105,9 +109,8 @@ async def update_setting(key: str, request: Request, session: SessionDep) -> Leg
         # Legacy stores any scalar here (the TEXT column keeps 5 as "5"); an object or a list
         # cannot be bound, legacy's 500: refused as a 400 (differences.yaml).
         raise legacy_error(400, "Description must be a string")
-    await SettingRepository(session).set_many(
-        values=written({key: data["value"]}), descriptions={key: description} if description else {}
-    )
+    if written({key: data["value"]}):  # a masked secret written back keeps the stored one
+        await SettingRepository(session).set_one(key=key, value=data["value"], description=description)
     _cache(request).invalidate(key)
     return legacy_json({"key": key, "value": data["value"], "description": description, "updated_at": "now"})
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import ColumnElement, or_
 
 from services._bounds import compare, row_id
+from services._direct_route import direct
 from services._legacy_http import arg_flag, arg_int, flag, iso, json_body, legacy_json
 from services._legacy_json import LegacyJSONResponse
 from services._validators import validate_body
@@ -82,7 +83,7 @@ async def detail(repo: ArtistRepository, artist: Artist) -> dict[str, Any]:
     }
 
 
-@router.get("/", response_model=ArtistList)
+@direct(router, "GET", "/", response_model=ArtistList)
 async def list_artists(
     request: Request,
     session: SessionDep,

@@ -15,7 +15,6 @@ Errors come out as httpx's exception classes, so the channel's retry policy and 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -24,6 +23,8 @@ from urllib.parse import urlencode
 import aiohttp
 import httpx
 from yarl import URL
+
+from services._legacy_json import loads
 
 # httpx's default request headers (Host is added by aiohttp), then the client's User-Agent.
 # gzip and deflate are what httpx advertises without brotli/zstd installed; aiohttp decodes
@@ -54,7 +55,9 @@ class DirectResponse:
         self.content = content
 
     def json(self) -> Any:
-        return json.loads(self.content)  # exactly httpx.Response.json()
+        # httpx.Response.json() is json.loads(content); this is the same values, by orjson
+        # where it agrees with the stdlib (services/_legacy_json.py), the stdlib elsewhere.
+        return loads(self.content)
 
 
 def _text(value: Any) -> str:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 
 from services._bounds import row_id
+from services._direct_route import direct
 from services._legacy_http import json_body, legacy_json
 from services._legacy_json import LegacyJSONResponse
 from services._validators import validate_body
@@ -93,10 +94,16 @@ async def _video_or_404(session: SessionDep, video_id: int) -> Video:
     return video
 
 
-@router.get("/{video_id:int}", response_model=VideoDetailRead, responses=error_responses(404))
+@direct(
+    router,
+    "GET",
+    "/{video_id:int}",
+    response_model=VideoDetailRead,
+    responses=error_responses(404),
+)
 async def get_video(video_id: int, session: SessionDep) -> LegacyJSONResponse:
-    stmt = VideoRepository(session).rows(genres=True).where(Video.id == video_id)
-    row = (await session.execute(stmt)).first() if row_id(video_id) is not None else None
+    repo = VideoRepository(session)
+    row = await repo.detail_row(video_id=video_id) if row_id(video_id) is not None else None
     if row is None:
         raise legacy_error(404, "Video not found")
     return legacy_json(video_dicts([row], genres=True)[0])
@@ -149,15 +156,23 @@ async def update_video(video_id: int, request: Request, session: SessionDep) -> 
     return legacy_json(video_dict(WithArtist(video, artist_name), genres=True))
 
 
-@router.put(
+@direct(
+    router,
+    "PUT",
     "/{video_id:int}/status",
+    single_write=True,
     dependencies=[MODIFY_CONTENT],
     response_model=VideoStatusChanged,
     responses=error_responses(400, 404),
     openapi_extra=json_body_doc(VideoStatusUpdate),
 )
 async def update_video_status(video_id: int, request: Request, session: SessionDep) -> LegacyJSONResponse:
-    video = await _video_or_404(session, video_id)
+    # Two Core statements built once (the status, then an UPDATE only when it changes, as the
+    # ORM's flush wrote it) instead of loading the whole Video and flushing it.
+    repo = VideoRepository(session)
+    current = await repo.status_of(video_id=video_id) if row_id(video_id) is not None else None
+    if current is None:
+        raise legacy_error(404, "Video not found")
     data = await json_body(request) or {}
     raw = data.get("status")
     if not raw:
@@ -165,14 +180,14 @@ async def update_video_status(video_id: int, request: Request, session: SessionD
     status = str(raw).upper()
     if status not in SETTABLE_STATUSES:
         raise legacy_error(400, f"Invalid status. Must be one of: {', '.join(SETTABLE_STATUSES)}")
-    old = video.status.value
-    video.status = VideoStatus[status]
-    await session.flush()
+    old = current.status.value  # a NULL status fails here, as legacy's `video.status.value` does
+    if old != status:
+        await repo.set_status(video_id=video_id, status=VideoStatus[status])
     return legacy_json(
         {
             "success": True,
             "message": f"Video status updated from {old} to {status}",
-            "video_id": video.id,
+            "video_id": video_id,
             "old_status": old,
             "new_status": status,
         }

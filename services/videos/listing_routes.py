@@ -10,13 +10,16 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import ColumnElement, String, cast, or_
 
 from services._bounds import compare, window
+from services._direct_route import direct
 from services._legacy_http import arg_flag, arg_int, legacy_json
 from services._legacy_json import LegacyJSONResponse
 from services.db import SessionDep
 from services.errors import legacy_error
-from services.models import Artist, Video, VideoStatus
+from services.models import VideoStatus
 from services.schemas import error_responses
 from services.videos.render import video_dicts
+from services.videos.repository import ARTIST_COLUMNS as A
+from services.videos.repository import VIDEO_COLUMNS as V
 from services.videos.repository import VideoRepository
 from services.videos.schemas import (
     VideoList,
@@ -28,7 +31,7 @@ router = APIRouter()  # mounted by services/videos/router.py (prefix, tag, legac
 QueryText = Annotated[str | None, Query()]
 
 
-@router.get("/", response_model=VideoList)
+@direct(router, "GET", "/", response_model=VideoList)
 async def list_videos(
     request: Request,
     session: SessionDep,
@@ -66,7 +69,13 @@ def _text(request: Request, *names: str) -> str:
     return ""
 
 
-@router.get("/search", response_model=VideoSearchResult, responses=error_responses(400))
+@direct(
+    router,
+    "GET",
+    "/search",
+    response_model=VideoSearchResult,
+    responses=error_responses(400),
+)
 async def search_videos(
     request: Request,
     session: SessionDep,
@@ -114,43 +123,41 @@ async def search_videos(
     filters: list[ColumnElement[bool]] = []
     if q_text:
         like = f"%{q_text}%"
-        filters.append(or_(Video.title.ilike(like), Artist.name.ilike(like)))
+        filters.append(or_(V.title.ilike(like), A.name.ilike(like)))
     if artist_text:
-        filters.append(Artist.name.ilike(f"%{artist_text}%"))
+        filters.append(A.name.ilike(f"%{artist_text}%"))
     if status_text:
         if status_text not in VideoStatus.__members__:
             raise legacy_error(400, f"Invalid status: {status_text}")
-        filters.append(Video.status == VideoStatus[status_text])
+        filters.append(V.status == VideoStatus[status_text])
     if year_v is not None:
-        filters.append(compare(Video.year, operator.eq, year_v))
+        filters.append(compare(V.year, operator.eq, year_v))
     if year_from_v is not None:
-        filters.append(compare(Video.year, operator.ge, year_from_v))
+        filters.append(compare(V.year, operator.ge, year_from_v))
     if year_to_v is not None:
-        filters.append(compare(Video.year, operator.le, year_to_v))
+        filters.append(compare(V.year, operator.le, year_to_v))
     if genre_text:
-        filters.append(cast(Video.genres, String).ilike(f"%{genre_text}%"))
+        filters.append(cast(V.genres, String).ilike(f"%{genre_text}%"))
     if quality_text:
-        filters.append(Video.quality == quality_text)
+        filters.append(V.quality == quality_text)
     if thumb is True:
-        filters += [Video.thumbnail_url.isnot(None), Video.thumbnail_url != ""]
+        filters += [V.thumbnail_url.isnot(None), V.thumbnail_url != ""]
     elif thumb is False:
-        filters.append(or_(Video.thumbnail_url.is_(None), Video.thumbnail_url == ""))
+        filters.append(or_(V.thumbnail_url.is_(None), V.thumbnail_url == ""))
     if source_text:
-        filters.append(Video.source == source_text)
+        filters.append(V.source == source_text)
     if duration_min_v is not None:
-        filters.append(compare(Video.duration, operator.ge, duration_min_v))
+        filters.append(compare(V.duration, operator.ge, duration_min_v))
     if duration_max_v is not None:
-        filters.append(compare(Video.duration, operator.le, duration_max_v))
+        filters.append(compare(V.duration, operator.le, duration_max_v))
     start, end = _parse_date(date_from_raw), _parse_date(date_to_raw)
     if start is not None:
-        filters.append(Video.created_at >= start)
+        filters.append(V.created_at >= start)
     if end is not None:
-        filters.append(Video.created_at <= end)
+        filters.append(V.created_at <= end)
     if keywords_text:
         like = f"%{keywords_text}%"
-        filters.append(
-            or_(Video.search_keywords.ilike(like), Video.description.ilike(like), Video.title.ilike(like))
-        )
+        filters.append(or_(V.search_keywords.ilike(like), V.description.ilike(like), V.title.ilike(like)))
 
     repo = VideoRepository(session)
     rows, total = await repo.page(

@@ -204,3 +204,34 @@ def test_a_number_stored_in_a_json_column_reads_back(pair: Pair, keywords: Any) 
     read = pair.send("services", "GET", "/api/artists/4", as_user="admin")
     assert read.status == 200 and read.body["keywords"] == keywords
     assert pair.send("services", "GET", "/api/artists/?per_page=100", as_user="admin").status == 200
+
+
+@pytest.mark.parametrize("raw", [b'{"value": NaN}', b'{"value": Infinity}', b'{"value": [-1e999, 0.5]}'])
+def test_non_finite_numbers_are_echoed_as_legacy_echoes_them(pair: Pair, raw: bytes) -> None:
+    """Python's JSON reads NaN, Infinity and 1e999; Flask writes them back as NaN / Infinity. The
+    services' fast encoder wrote `null` for them: the settings write's echo differed."""
+    headers = {"content-type": "application/json"}
+    put = pair.check(
+        "PUT", "/api/settings/ui_theme", as_user="admin", content=raw, headers=headers, expect=200
+    )
+    assert b"Infinity" in put.raw or b"NaN" in put.raw
+    pair.check("GET", "/api/settings/ui_theme", as_user="admin", expect=200)
+
+
+@pytest.mark.parametrize("raw", [b'{"keywords": NaN}', b'{"keywords": [Infinity, 1]}'])
+def test_non_finite_numbers_in_a_json_column_read_back_as_legacy_reads_them(
+    pair: Pair, raw: bytes, database_url: str
+) -> None:
+    """SQLite stores the text `NaN` and both sides read it back as NaN. MariaDB's JSON_VALID check
+    refuses it: legacy answers 500 with the driver's text, services 400 (no-exception-text-in-500)."""
+    headers = {"content-type": "application/json"}
+    body = {"content": raw, "headers": headers}
+    old = pair.send("legacy", "PUT", "/api/artists/5/settings", as_user="admin", **body)
+    new = pair.send("services", "PUT", "/api/artists/5/settings", as_user="admin", **body)
+    if database_url.startswith("sqlite"):
+        assert (old.status, new.status) == (200, 200)
+        assert old.raw == new.raw
+    else:
+        assert (old.status, new.status) == (500, 400), (old.body, new.body)
+        assert new.body == {"error": "Invalid value: does not fit its column"}
+    pair.check("GET", "/api/artists/5", as_user="admin", expect=200)

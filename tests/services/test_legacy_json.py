@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services._legacy_http import legacy_json
-from services._legacy_json import encode, loads
+from services._legacy_json import encode, loads, loads_text
 
 _FLASK = Flask(__name__)
 
@@ -108,3 +108,27 @@ def test_a_float_is_never_left_to_orjson_but_a_timestamp_is() -> None:
     assert not _orjson_is_exact(b"[-2.5]")
     assert _orjson_is_exact(b'{"at":"2025-01-02T03:04:05.123456","n":[1,2],"u":"a.b"}')
     assert not _orjson_is_exact('{"a":"\u00e9"}'.encode())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"value": NaN}',
+        '{"value": Infinity, "b": [-Infinity, 1.5]}',
+        '{"value": 1e999}',
+        '{"value": -1e400, "n": null}',
+        '{"a": 123456789012345678901234567890, "b": NaN}',
+    ],
+)
+def test_non_finite_numbers_from_json_text_are_spelled_as_flask_spells_them(text: str) -> None:
+    """A request body (or a stored JSON column) with NaN or an infinity: echoed as legacy echoes it."""
+    expected = flask_bytes(json.loads(text))
+    assert encode(loads_text(text)) == expected
+    assert encode(loads(text)) == expected
+    assert b"NaN" in expected or b"Infinity" in expected
+
+
+def test_non_finite_marker_is_a_float_that_compares_and_stores_as_one() -> None:
+    value = loads_text('{"v": Infinity}')["v"]
+    assert isinstance(value, float) and value == float("inf") and str(value) == "inf"
+    assert json.dumps(value) == "Infinity"  # SQLAlchemy's JSON columns serialise it like legacy

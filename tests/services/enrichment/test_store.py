@@ -126,9 +126,9 @@ async def test_mariadb_gate_admits_as_many_as_the_pool_holds(mariadb_url: str) -
         await read_engine.dispose()
 
 
-@pytest.fixture
-def artists_url(tmp_path: Path) -> Iterator[str]:
-    with fresh_database("mariadb", tmp_path) as url:
+@pytest.fixture(params=["sqlite", "mariadb"])
+def artists_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path) as url:
         engine = create_engine(url)
         ARTISTS.create(engine)
         with engine.begin() as conn:
@@ -167,7 +167,7 @@ async def test_raw_statements_read_and_write_what_the_core_ones_do(artists_url: 
         async with core.reading() as conn:
             stored = (
                 await conn.exec_driver_sql(
-                    "SELECT spotify_id, genres, imvdb_metadata, updated_at >= created_at"
+                    "SELECT spotify_id, genres, imvdb_metadata, updated_at >= created_at, length(updated_at)"
                     " FROM artists ORDER BY id"
                 )
             ).all()
@@ -193,7 +193,7 @@ async def test_a_failed_raw_statement_never_returns_its_connection_to_the_pool(a
     try:
         async with store.writing() as conn:
             with pytest.raises(Exception, match="(?i)syntax"):
-                await store._execute(conn, "UPDATE artists SET WHERE", ())
+                await store._write(conn, "UPDATE artists SET WHERE", ())
             assert conn.invalidated
         async with store.reading() as conn:  # the pool still serves good connections
             assert (await store.artist(conn, 1)) is not None
