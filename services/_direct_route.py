@@ -36,19 +36,29 @@ from fastapi.routing import APIRoute, _effective_route_context_var
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.db import get_session
+from services.db import SINGLE_WRITE_KEY, get_session
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 Rule = Callable[..., Coroutine[Any, Any, Any]]
 E = TypeVar("E", bound=Callable[..., Any])
 
+_SINGLE_WRITES: set[Callable[..., Any]] = set()
+
 _session_scope = asynccontextmanager(get_session)
 
 
-def direct(router: APIRouter, method: str, path: str, **options: Any) -> Callable[[E], E]:
-    """`@router.<method>(path, **options)` registering a DirectRoute: `@direct(router, "GET", "/")`."""
+def direct(
+    router: APIRouter, method: str, path: str, *, single_write: bool = False, **options: Any
+) -> Callable[[E], E]:
+    """`@router.<method>(path, **options)` registering a DirectRoute: `@direct(router, "GET", "/")`.
+
+    `single_write`: the endpoint writes with at most one statement that changes rows, last, so
+    on MariaDB it runs on the autocommit engine (`services.db.SINGLE_WRITE_KEY`).
+    """
 
     def register(endpoint: E) -> E:
+        if single_write:
+            _SINGLE_WRITES.add(endpoint)
         router.add_api_route(path, endpoint, methods=[method], route_class_override=DirectRoute, **options)
         return endpoint
 
@@ -139,8 +149,11 @@ def _direct_handler(route: Any, fastapi_handler: Handler) -> Handler:
     queries = _query_defaults(dependant, route)
     paths = _path_names(dependant, route)
     overrides = route.dependency_overrides_provider
+    single_write = endpoint in _SINGLE_WRITES
 
     async def handle(request: Request) -> Response:
+        if single_write:
+            request.scope[SINGLE_WRITE_KEY] = True
         if overrides is not None and getattr(overrides, "dependency_overrides", None):
             return await fastapi_handler(request)
         async with _session_scope(request) as session:

@@ -13,6 +13,15 @@ snapshot held open between requests. With the idle-only ping of `services/_mysql
 is one round trip instead of four. A GET that does write (an API key's last use) has each
 statement committed as it runs.
 
+A write request whose only write is one statement (the status and setting PUTs: one UPDATE,
+or an UPDATE matching nothing and then one INSERT) runs on the autocommit engine as well. The
+statement is its own transaction: nothing before it wrote, nothing after it can fail in a way
+that would have rolled it back, so the rows left are the same, without the COMMIT round trip;
+and the row lock lasts as long as the statement instead of until the COMMIT, which waited
+behind every other request ready on the event loop (a hot row, like the one setting every
+PUT of the write mix rewrites, queued its writers for that long). An API key's last use,
+written while the caller is resolved, is committed as it runs, as on a GET.
+
 On SQLite, the write requests of the short resource routes also take the process's
 `SqliteWriters` lock for their transaction. SQLite has one writer at a time; without the
 lock, a dozen pooled connections each hold a transaction open across several event-loop
@@ -127,11 +136,16 @@ def create_sqlite_writers(settings: Settings) -> SqliteWriters | None:
     return SqliteWriters() if settings.is_sqlite else None
 
 
+# Set in the scope by a route whose request writes with one statement (services._direct_route).
+SINGLE_WRITE_KEY = "figway.single_statement_write"
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and one transaction per request."""
     state = request.app.state
-    if request.method in READ_METHODS:
-        reads: async_sessionmaker[AsyncSession] = getattr(state, "read_sessionmaker", state.sessionmaker)
+    reads: async_sessionmaker[AsyncSession] = getattr(state, "read_sessionmaker", state.sessionmaker)
+    single_write = SINGLE_WRITE_KEY in request.scope and reads is not state.sessionmaker
+    if request.method in READ_METHODS or single_write:
         async with reads() as session, session.begin():
             yield session
         return

@@ -94,6 +94,7 @@ async def get_setting(key: str, session: SessionDep) -> LegacyJSONResponse:
     router,
     "PUT",
     "/{key}",
+    single_write=True,
     dependencies=[ADMIN],
     response_model=SettingWritten,
     responses=error_responses(400),

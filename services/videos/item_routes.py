@@ -160,6 +160,7 @@ async def update_video(video_id: int, request: Request, session: SessionDep) -> 
     router,
     "PUT",
     "/{video_id:int}/status",
+    single_write=True,
     dependencies=[MODIFY_CONTENT],
     response_model=VideoStatusChanged,
     responses=error_responses(400, 404),

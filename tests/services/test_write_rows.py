@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from legacy_flask.seed import seed
 from services.app import create_app
 from services.settings import Settings
 from tests.services._resource_support import live_session_cookie
-from tests.support.databases import async_url
+from tests.support.databases import async_url, fresh_database
 from tests.support.servers import uvicorn_thread
 
 OLD = datetime(2001, 2, 3, 4, 5, 6)
@@ -134,3 +136,56 @@ def test_a_setting_key_is_matched_by_the_database_collation(seeded: str, admin: 
         assert [tuple(r) for r in rows] == [("language", "fr")]
     else:  # SQLite compares bytes: a second key
         assert [tuple(r)[0] for r in rows] == ["language", "LANGUAGE"]
+
+
+@pytest.fixture
+def seeded_mariadb(tmp_path: Path) -> Iterator[str]:
+    with fresh_database("mariadb", tmp_path) as url:
+        engine = create_engine(url)
+        try:
+            seed(engine, scale=0.02)
+        finally:
+            engine.dispose()
+        yield url
+
+
+def test_single_statement_writes_send_no_commit_on_mariadb(seeded_mariadb: str) -> None:
+    """The status and setting PUTs run on the autocommit engine (services.db, SINGLE_WRITE_KEY):
+    the caller's session row, the statements themselves, and no COMMIT or ROLLBACK. (SQLite
+    keeps its writer lock and transaction: `test_a_status_put_...` and the others cover it.)"""
+    from aiomysql.connection import Connection
+
+    seeded = seeded_mariadb
+
+    url = make_url(seeded).set(drivername="mysql+aiomysql").render_as_string(hide_password=False)
+    app = create_app(Settings(database_url=url, settings_cache_ttl=60))
+    cookie = {"mvidarr_session": live_session_cookie(seeded, "admin")}
+    sent: list[str] = []
+    original = Connection._execute_command
+
+    async def counted(self: Any, command: int, sql: Any) -> Any:
+        sent.append(
+            "PING" if command == 0x0E else (sql.decode() if isinstance(sql, bytes) else sql).split()[0]
+        )
+        return await original(self, command, sql)
+
+    Connection._execute_command = counted  # type: ignore[method-assign]
+    try:
+        with (
+            uvicorn_thread(app) as server,
+            httpx.Client(base_url=server.url, timeout=30, cookies=cookie) as client,
+        ):
+            client.put("/api/videos/4/status", json={"status": "IGNORED"})  # warm: pools, setting cache
+            client.put("/api/settings/language", json={"value": "warm"})
+            sent.clear()
+            assert client.put("/api/videos/4/status", json={"status": "FAILED"}).status_code == 200
+            status_trips = [c for c in sent if c != "SET"]
+            sent.clear()
+            assert client.put("/api/settings/language", json={"value": "de"}).status_code == 200
+            setting_trips = [c for c in sent if c != "SET"]
+    finally:
+        Connection._execute_command = original  # type: ignore[method-assign]
+    assert status_trips == ["SELECT", "SELECT", "UPDATE"]  # session row, status, UPDATE
+    assert setting_trips == ["SELECT", "UPDATE"]
+    assert _sql(seeded, "SELECT status FROM videos WHERE id = 4")[0][0] == "FAILED"
+    assert _sql(seeded, "SELECT value FROM settings WHERE `key` = 'language'")[0][0] == "de"
