@@ -20,7 +20,9 @@ The house, from the app down to plain data (imports flow one way; no circles):
 - The table: ``routing_schema`` (routing.yaml's models) → ``loader`` → ``compiler`` (``matcher``,
   ``paths``, ``rollout``, ``groups``); ``reload`` swaps it; ``explain`` and ``plan`` read it.
 - What outlives a request (``cutover``): ``pins/`` (local and Redis), ``breaker``, ``guard``
-  (the tripwire), ``health``, ``history``, ``coverage`` (``inventory``).
+  (the tripwire), ``health``, ``history``, ``coverage`` (``inventory``); every table loaded is a
+  numbered revision (``revision_log`` → ``revisions``, ``revisions_redis``), which ``revert`` writes
+  back (``history_cli``, ``admin/history_api``).
 - The admin surface (``admin/``): ``access``, ``api``, ``cutover_api``, ``readmodel``,
   ``dashboard``; mounted by ``app``, which builds and wires everything.
 """

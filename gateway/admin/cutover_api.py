@@ -31,7 +31,14 @@ def build_router(
 
     @router.get(f"{PREFIX}/api/cutover", dependencies=[admin])
     async def cutover_state() -> dict[str, Any]:
-        """Scoreboard, every route's state and statistics, upstreams, last reload, history."""
+        """Scoreboard, every route's state and statistics, upstreams, last reload, history.
+
+        Per route, ``windows`` holds the last 5 minutes (``5m``) and the last hour (``1h``): the
+        route's requests and ``route_share`` of all routed requests, and per side (``legacy``,
+        ``target``; null before its first request) ``requests``, ``errors``, ``error_rate``,
+        ``p99_ms`` (from a fixed histogram, interpolated), ``rate`` (requests/s) and ``share`` of the
+        route's requests. ``chart`` holds the last hour per minute: ``start`` (epoch seconds),
+        ``step`` (60) and per side ``requests`` and ``errors`` lists, oldest first."""
         return state()
 
     @router.get(f"{PREFIX}/api/diffs", dependencies=[admin])

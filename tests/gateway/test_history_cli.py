@@ -104,6 +104,7 @@ def test_revert_restores_the_previous_table_on_a_running_gateway_without_droppin
                     client.join()
             explained = _cli("explain", "GET", "/api/moving", "--config", str(routing))
             listed = _cli("history", "--config", str(routing), "--state-dir", str(state), "--json")
+    print("revert under load:", sum(map(len, seen)), "answered,", len(failures), "failed")  # pytest -s
     assert failures == []
     for answers in seen:
         # Each client's connection stays with one worker: services until its reload, legacy ever after.
