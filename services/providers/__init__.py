@@ -1,8 +1,8 @@
 """Async clients of the metadata providers (Spotify, MusicBrainz, Last.fm, IMVDb).
 
-`ProviderHub` (one per process, `app.state.providers`) owns the shared `httpx.AsyncClient`
-and each provider's channel; `hub.spotify(keys)` etc. give typed clients. Errors: see
-`services.providers.errors`.
+`ProviderHub` (one per process, `app.state.providers`) owns the shared HTTP client (straight
+on aiohttp by default, `_direct.py`; httpx's own for respx tests) and each provider's channel;
+`hub.spotify(keys)` etc. give typed clients. Errors: see `services.providers.errors`.
 """
 
 from services.providers._common import ProviderKeys
