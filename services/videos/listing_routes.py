@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import ColumnElement, String, cast, or_
+from sqlalchemy import ColumnElement, String, cast, or_, select
 
 from services._bounds import compare, window
 from services._direct_route import direct
@@ -59,6 +59,14 @@ def _parse_date(raw: str | None) -> datetime | None:
         return datetime.fromisoformat(raw)
     except ValueError:
         return None
+
+
+def _artist_named(like: str) -> ColumnElement[bool]:
+    """The video's artist's name matches `like` (ILIKE), as the 200 artists' ids matching it:
+    the same rows as `artists.name ILIKE` through the join (every video has its artist; a
+    missing one matches neither way), but MariaDB folds and matches 200 names once instead of
+    the joined name of each of the 5,000 videos (`python -m bench.search_plan`: 8.2 -> 4.0 ms)."""
+    return V.artist_id.in_(select(A.id).where(A.name.ilike(like)))
 
 
 def _text(request: Request, *names: str) -> str:
@@ -123,9 +131,9 @@ async def search_videos(
     filters: list[ColumnElement[bool]] = []
     if q_text:
         like = f"%{q_text}%"
-        filters.append(or_(V.title.ilike(like), A.name.ilike(like)))
+        filters.append(or_(V.title.ilike(like), _artist_named(like)))
     if artist_text:
-        filters.append(A.name.ilike(f"%{artist_text}%"))
+        filters.append(_artist_named(f"%{artist_text}%"))
     if status_text:
         if status_text not in VideoStatus.__members__:
             raise legacy_error(400, f"Invalid status: {status_text}")

@@ -100,12 +100,14 @@ def test_loads_reads_stored_json_as_the_stdlib_does(text: str) -> None:
     assert json.dumps(loads(text)) == json.dumps(json.loads(text))
 
 
-def test_a_float_is_never_left_to_orjson_but_a_timestamp_is() -> None:
+def test_a_float_is_left_to_orjson_only_where_python_writes_the_same_text() -> None:
     from services._legacy_json import _orjson_is_exact
 
-    assert not _orjson_is_exact(b'{"a":0.00002}')
-    assert not _orjson_is_exact(b'{"a":[1,1e16]}')
-    assert not _orjson_is_exact(b"[-2.5]")
+    assert not _orjson_is_exact(b'{"a":0.00002}')  # Python: 2e-05
+    assert not _orjson_is_exact(b'{"a":[1,1e16]}')  # Python: 1e+16
+    assert not _orjson_is_exact(b'{"a":[0.5,1.5e-7]}')  # Python: 1.5e-07
+    assert _orjson_is_exact(b"[-2.5]")
+    assert _orjson_is_exact(b'{"query_time":0.0123,"s":"1e16 and 0.00002"}')
     assert _orjson_is_exact(b'{"at":"2025-01-02T03:04:05.123456","n":[1,2],"u":"a.b"}')
     assert not _orjson_is_exact('{"a":"\u00e9"}'.encode())
 
@@ -132,3 +134,10 @@ def test_non_finite_marker_is_a_float_that_compares_and_stores_as_one() -> None:
     value = loads_text('{"v": Infinity}')["v"]
     assert isinstance(value, float) and value == float("inf") and str(value) == "inf"
     assert json.dumps(value) == "Infinity"  # SQLAlchemy's JSON columns serialise it like legacy
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=8), st.text(max_size=8))
+def test_any_float_page_encodes_as_flask_does(floats: list[float], text: str) -> None:
+    value = {"floats": floats, "text": text, "query_time": round(abs(floats[0]) if floats else 0.0, 4)}
+    assert encode(value) == flask_bytes(value)
