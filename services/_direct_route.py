@@ -5,9 +5,10 @@ dependency cache, two exit stacks, a scratch `Response`), then validates every d
 parameter through pydantic. On the hot resource routes that machinery does nothing these
 routes need: every query parameter is declared `str | None` (any string is valid), path
 parameters arrive already converted by the route's `{name:int}` convertor, and the only
-dependencies are the request's session and access rules taking `(request, session)`. It was
-a fifth of the videos list's CPU and two fifths of a status PUT's (py-spy, bench/results/
-issue-17.md); the search alone declares 22 query parameters for its OpenAPI document.
+dependencies are the request's session and access rules taking `(request, session)`. Its own
+part (the solver less the session and rules it ran) was about a seventh of the videos list's
+event-loop CPU (in-process py-spy on MariaDB, bench/results/issue-17.md); the search alone
+declares 22 query parameters for its OpenAPI document.
 
 A DirectRoute keeps the declaration, so `/openapi.json` is unchanged, and calls the endpoint
 as FastAPI would for exactly that shape:
@@ -69,6 +70,8 @@ class DirectRoute(APIRoute):
     """The route `direct()` registers (see the module docstring)."""
 
     def get_route_handler(self) -> Handler:
+        # As `APIRoute.get_route_handler` does: an included route is built once per inclusion,
+        # with its router's prefix and dependencies in the effective context (FastAPI >= 0.16x).
         context = _effective_route_context_var.get()
         route: Any = context if context is not None and context.original_route is self else self
         fastapi_handler = super().get_route_handler()
