@@ -188,10 +188,16 @@ class Gatekeeper:
             read = await self.store.exchange(keyed, keys)
             if not read and keys:
                 return  # the store is unavailable: keep what we knew
-            self._recorded = {rid: read.get((rid, fp), Recorded()) for rid, fp in keys}
+            recorded = {rid: read.get((rid, fp), Recorded()) for rid, fp in keys}
             now = self.clock()
             for rid, route in routes.items():
-                await self._open_due(route, self._recorded[rid], now)
+                await self._open_due(route, recorded[rid], now)
+            if self._routes is not routes:
+                # A table was adopted while the store answered: what was read belongs to the old
+                # routes (an opening under a route's old fingerprint must not lift the new hold).
+                # The next beat reads the new keys.
+                return
+            self._recorded = recorded
             self._rebuild()
 
     async def _open_due(self, route: GatedRoute, recorded: Recorded, now: float) -> None:

@@ -3,8 +3,10 @@ opening stands), holds that end at the opening's instant, releases, resets, and 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -170,3 +172,45 @@ async def test_the_decider_serves_a_held_route_in_its_earlier_phase_and_the_metr
     registry.register(GateCollector(keeper))
     text = generate_latest(registry).decode()
     assert 'figway_route_held{flip="canary 50%",route="a",serving="shadow"} 1.0' in text
+
+
+class _SlowStore(MemoryEvidenceStore):
+    """Answers an exchange only when the test lets it, so a table can be adopted meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reading = asyncio.Event()
+        self.answer = asyncio.Event()
+        self.answer.set()
+
+    async def exchange(self, deltas: Any, keys: Any) -> Any:
+        read = await super().exchange(deltas, keys)
+        self.reading.set()
+        await self.answer.wait()
+        return read
+
+
+async def test_a_sync_that_read_the_old_table_never_lifts_the_hold_of_a_route_reset_meanwhile() -> None:
+    """A reload changing what a route matches resets its evidence; a beat already reading the
+    store for the old fingerprint (opened there) must not bring the old opening back."""
+    now = [T0]
+    store = _SlowStore()
+    keeper = Gatekeeper(store, clock=lambda: now[0], settle=0.0, interval=3600)  # beats by hand
+    await keeper.start(_table(now=now))
+    try:
+        assert (await keeper.release("a", by="alice", reason="opened under /a")) != []
+        assert keeper.hold_now("a") is None
+        store.reading.clear()
+        store.answer.clear()
+        beat = asyncio.create_task(keeper.sync())
+        await store.reading.wait()  # the beat has read the old key's openings
+        assert keeper.adopt(_table("/b", now)) == ["a"]
+        assert keeper.hold_now("a") is not None
+        store.answer.set()
+        await beat
+        assert keeper.hold_now("a") is not None  # still held: the evidence starts again
+        await keeper.sync()  # the next beat reads the new key
+        assert keeper.hold_now("a") is not None
+    finally:
+        store.answer.set()
+        await keeper.aclose()
