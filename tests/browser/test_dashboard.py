@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.browser.support import chromium, signed_in
 from tests.gateway.cutover_support import ADMIN, TOKEN, Clock, gateway_server, sides, table, utc
 
 pytestmark = pytest.mark.browser
@@ -58,19 +57,8 @@ ROUTES = """\
 """
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        if os.environ.get("FIGWAY_REQUIRE_BROWSER") == "1":
-            pytest.fail("chromium is required (FIGWAY_REQUIRE_BROWSER=1) but not installed")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return path
-
-
 def test_dashboard_scoreboard_matches_the_admin_api(sqlite_url: str, tmp_path: Path) -> None:
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
+    executable = chromium()
     clock = Clock(utc(2026, 12, 9))
     with (
         sides(sqlite_url) as (legacy, target, lsrv, tsrv),
@@ -93,56 +81,37 @@ def test_dashboard_scoreboard_matches_the_admin_api(sqlite_url: str, tmp_path: P
                 time.sleep(0.01)
             api = client.get(f"{gw.url}/_gateway/api/cutover", headers=ADMIN).json()
         board = api["scoreboard"]
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=executable,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--no-first-run",
-                ],
-            )
-            try:
-                page = browser.new_page(viewport={"width": 1366, "height": 900})
-                page.goto(f"{gw.url}/_gateway/")
-                page.wait_for_selector("#token-input", state="visible")
-                page.fill("#token-input", TOKEN)
-                page.click("#token-form button[type=submit]")
-                page.wait_for_selector("body[data-ready='1']")
-                shown = {s: int(page.text_content(f"[data-count='{s}']") or "-1") for s in board["count"]}
-                assert shown == board["count"]
-                assert shown == {"legacy": 1, "shadow": 1, "canary": 1, "live": 1, "pinned": 1}
-                rows = page.query_selector_all("tr[data-route]")
-                assert [r.get_attribute("data-route") for r in rows] == [r["id"] for r in api["routes"]]
-                modes = {r.get_attribute("data-route"): r.get_attribute("data-mode") for r in rows}
-                assert modes["playlists"] == "pinned" and modes["settings-read"] == "live"
-                share = page.text_content("[data-share='settings-read']") or ""
-                expected = next(r for r in api["routes"] if r["id"] == "settings-read")["traffic_share"]
-                assert share.startswith(f"{expected * 100:.1f}%")
-                assert "services" in (page.text_content("tr[data-upstream='services']") or "")
-                # legacy endpoints (the real app's url_map, read in the background) against the table
-                page.wait_for_selector("[data-endpoint-count='live']", timeout=60_000)
-                with httpx.Client() as client:
-                    endpoints = client.get(f"{gw.url}/_gateway/api/coverage", headers=ADMIN).json()
-                assert endpoints["state"] == "ready" and endpoints["total_endpoints"] >= 40
-                for state, count in endpoints["totals"]["count"].items():
-                    assert page.text_content(f"[data-endpoint-count='{state}']") == str(count)
-                assert endpoints["totals"]["count"]["live"] == 0  # /api/playlists/ is pinned back
-                assert endpoints["totals"]["count"]["pinned back"] == 1
-                # the token is kept for the session: a reload needs no prompt
-                page.reload()
-                page.wait_for_selector("body[data-ready='1']")
-                assert not page.is_visible("#token")
-                page.click("a[data-diffs='videos']")
-                page.wait_for_selector("#diffs:has-text('recent diff(s) of videos')")
-                SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(SCREENSHOT), full_page=True)
-                # releasing from the dashboard calls the admin API
-                page.click("button[data-release='playlists']")
-                page.wait_for_selector("tr[data-route='playlists'][data-mode='live']")
-            finally:
-                browser.close()
+        with signed_in(executable, gw.url, TOKEN, 1366, 900) as page:
+            shown = {s: int(page.text_content(f"[data-count='{s}']") or "-1") for s in board["count"]}
+            assert shown == board["count"]
+            assert shown == {"legacy": 1, "shadow": 1, "canary": 1, "live": 1, "pinned": 1}
+            rows = page.query_selector_all("tr[data-route]")
+            assert [r.get_attribute("data-route") for r in rows] == [r["id"] for r in api["routes"]]
+            modes = {r.get_attribute("data-route"): r.get_attribute("data-mode") for r in rows}
+            assert modes["playlists"] == "pinned" and modes["settings-read"] == "live"
+            share = page.text_content("[data-share='settings-read']") or ""
+            expected = next(r for r in api["routes"] if r["id"] == "settings-read")["traffic_share"]
+            assert share.startswith(f"{expected * 100:.1f}%")
+            assert "services" in (page.text_content("tr[data-upstream='services']") or "")
+            # legacy endpoints (the real app's url_map, read in the background) against the table
+            page.wait_for_selector("[data-endpoint-count='live']", timeout=60_000)
+            with httpx.Client() as client:
+                endpoints = client.get(f"{gw.url}/_gateway/api/coverage", headers=ADMIN).json()
+            assert endpoints["state"] == "ready" and endpoints["total_endpoints"] >= 40
+            for state, count in endpoints["totals"]["count"].items():
+                assert page.text_content(f"[data-endpoint-count='{state}']") == str(count)
+            assert endpoints["totals"]["count"]["live"] == 0  # /api/playlists/ is pinned back
+            assert endpoints["totals"]["count"]["pinned back"] == 1
+            # the token is kept for the session: a reload needs no prompt
+            page.reload()
+            page.wait_for_selector("body[data-ready='1']")
+            assert not page.is_visible("#token")
+            page.click("a[data-diffs='videos']")
+            page.wait_for_selector("#diffs:has-text('recent diff(s) of videos')")
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            # releasing from the dashboard calls the admin API
+            page.click("button[data-release='playlists']")
+            page.wait_for_selector("tr[data-route='playlists'][data-mode='live']")
         assert gateway.cutover.pins.get("playlists") is None
     assert SCREENSHOT.stat().st_size > 10_000

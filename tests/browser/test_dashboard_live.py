@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from gateway.legacy_traffic import FILE_NAME
-from tests.browser.test_dashboard import _chromium
+from tests.browser.support import chromium, signed_in
 from tests.contract.harness import prepare_database
 from tests.support.servers import free_port, python_module, subprocess_server
 
@@ -145,9 +145,7 @@ def _wait_for_diffs(client: httpx.Client) -> dict[str, object]:
 
 
 def test_dashboard_shows_charts_diffs_and_report_with_live_data(tmp_path: Path) -> None:
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
+    executable = chromium()
     shots = Path(os.environ.get("FIGWAY_SCREENSHOTS") or ROOT / "var" / "artifacts")
     seconds = float(os.environ.get("FIGWAY_DASHBOARD_TRAFFIC_SECONDS", "0"))
     with _stack(tmp_path) as url, httpx.Client(base_url=url, timeout=30) as client:
@@ -158,61 +156,42 @@ def test_dashboard_shows_charts_diffs_and_report_with_live_data(tmp_path: Path) 
         assert canary["legacy"]["requests"] > 0 and canary["target"]["requests"] > 0  # split by identity
         differing = next(view for view in found["views"] if view["differences"])
         route, path = differing["route"], differing["differences"][0]["path"]
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=executable,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--no-first-run",
-                ],
-            )
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(f"{url}/_gateway/")
-                page.wait_for_selector("#token-input", state="visible")
-                page.fill("#token-input", TOKEN)
-                page.click("#token-form button[type=submit]")
-                page.wait_for_selector("body[data-ready='1']")
-                # charts: both sides of the canary drawn from the live series
-                chart = page.locator("svg[data-chart='videos-get']")
-                assert chart.locator("polyline.rate.legacy").count() == 1
-                assert chart.locator("polyline.rate.target").count() == 1
-                assert page.locator("svg[data-chart='videos-list'] polyline.errors").count() == 1
-                share = page.locator("[data-card='videos-get'] tr[data-window-side='target'] td").first
-                assert share.text_content() not in (None, "", "–")
-                page.wait_for_selector("[data-endpoint-count='live']", timeout=60_000)  # url_map read
-                shots.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(shots / "dashboard-overview.png"), full_page=True)
-                page.locator("[data-card='videos-get']").screenshot(path=str(shots / "dashboard-chart.png"))
-                # the diff viewer: both answers, the differing path highlighted on both sides
-                page.click(f"a[data-diffs='{route}']")
-                page.wait_for_selector(f"body[data-diffs='{route}']")
-                marked = page.locator(f"#diffs .jl.diff[data-path='{path}']")
-                assert marked.count() >= 1 if path in ("status", "body") else marked.count() >= 2
-                assert page.locator(f"#diffs li.diff[data-diff-path='{path}']").count() >= 1
-                page.fill("#diff-filter", path)
-                page.wait_for_selector(f"#diffs p.legend:has-text('{path}')")
-                page.locator("#diffs").screenshot(path=str(shots / "dashboard-diffs.png"))
-                # a route whose only differences are excused, with fields learnt as noise (timestamps)
-                page.fill("#diff-filter", "")
-                page.click("a[data-diffs='health-system']")
-                page.wait_for_selector("body[data-diffs='health-system'] #diffs .jl.noise")
-                assert page.locator("#diffs .jl.noise[data-path='body.timestamp']").count() >= 2
-                assert page.locator("#diffs li.excused").count() >= 1
-                assert page.locator("#diffs li.diff").count() == 0
-                page.locator("#diffs article").first.screenshot(path=str(shots / "dashboard-diffs-noise.png"))
-                # the migration report: every legacy endpoint, the live route's code deletable
-                page.wait_for_selector("tr[data-report] >> nth=40", timeout=60_000)
-                assert page.locator("tr[data-report][data-deletable='1']").count() >= 1
-                row = page.locator("tr[data-report='GET /api/videos/<int:video_id>']")
-                assert row.get_attribute("data-state") == "canary"
-                assert int(row.locator("[data-legacy-5m]").get_attribute("data-legacy-5m") or "0") > 0
-                page.locator("#report").screenshot(path=str(shots / "dashboard-report.png"))
-            finally:
-                browser.close()
+        with signed_in(executable, url, TOKEN, 1400, 1000) as page:
+            # charts: both sides of the canary drawn from the live series
+            chart = page.locator("svg[data-chart='videos-get']")
+            assert chart.locator("polyline.rate.legacy").count() == 1
+            assert chart.locator("polyline.rate.target").count() == 1
+            assert page.locator("svg[data-chart='videos-list'] polyline.errors").count() == 1
+            share = page.locator("[data-card='videos-get'] tr[data-window-side='target'] td").first
+            assert share.text_content() not in (None, "", "–")
+            page.wait_for_selector("[data-endpoint-count='live']", timeout=60_000)  # url_map read
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / "dashboard-overview.png"), full_page=True)
+            page.locator("[data-card='videos-get']").screenshot(path=str(shots / "dashboard-chart.png"))
+            # the diff viewer: both answers, the differing path highlighted on both sides
+            page.click(f"a[data-diffs='{route}']")
+            page.wait_for_selector(f"body[data-diffs='{route}']")
+            marked = page.locator(f"#diffs .jl.diff[data-path='{path}']")
+            assert marked.count() >= 1 if path in ("status", "body") else marked.count() >= 2
+            assert page.locator(f"#diffs li.diff[data-diff-path='{path}']").count() >= 1
+            page.fill("#diff-filter", path)
+            page.wait_for_selector(f"#diffs p.legend:has-text('{path}')")
+            page.locator("#diffs").screenshot(path=str(shots / "dashboard-diffs.png"))
+            # a route whose only differences are excused, with fields learnt as noise (timestamps)
+            page.fill("#diff-filter", "")
+            page.click("a[data-diffs='health-system']")
+            page.wait_for_selector("body[data-diffs='health-system'] #diffs .jl.noise")
+            assert page.locator("#diffs .jl.noise[data-path='body.timestamp']").count() >= 2
+            assert page.locator("#diffs li.excused").count() >= 1
+            assert page.locator("#diffs li.diff").count() == 0
+            page.locator("#diffs article").first.screenshot(path=str(shots / "dashboard-diffs-noise.png"))
+            # the migration report: every legacy endpoint, the live route's code deletable
+            page.wait_for_selector("tr[data-report] >> nth=40", timeout=60_000)
+            assert page.locator("tr[data-report][data-deletable='1']").count() >= 1
+            row = page.locator("tr[data-report='GET /api/videos/<int:video_id>']")
+            assert row.get_attribute("data-state") == "canary"
+            assert int(row.locator("[data-legacy-5m]").get_attribute("data-legacy-5m") or "0") > 0
+            page.locator("#report").screenshot(path=str(shots / "dashboard-report.png"))
         report = client.get("/_gateway/api/report", headers=ADMIN).json()
     assert report["endpoints"] == "ready"
     deletable = {row["route"] for row in report["rows"] if row["deletable"]}
