@@ -42,6 +42,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services import _mysql, _sqlite
+from services._driver import DRIVER_KEY
 from services._bounds import guard_statements
 from services._legacy_json import loads
 from services.settings import Settings
@@ -111,8 +112,17 @@ def create_read_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
     return engine if settings.is_sqlite else create_engine(settings, autocommit=True)
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(engine: AsyncEngine, *, driver: bool = False) -> async_sessionmaker[AsyncSession]:
+    """`driver`: the hot routes' prepared statements go straight to the driver
+    (`services._driver`; MariaDB, without statement echo or tracing)."""
+    info = {DRIVER_KEY: True} if driver else None
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
+
+
+def driver_statements(settings: Settings, *, traced: bool) -> bool:
+    """Whether prepared statements may skip SQLAlchemy's execution layers (`services._driver`):
+    on MariaDB, unless statements are echoed or traced (both hook those layers)."""
+    return not settings.is_sqlite and not settings.db_echo and not traced
 
 
 # Routes whose writes are short, database-only transactions (the admission-limited ones);
