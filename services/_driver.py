@@ -45,7 +45,7 @@ from services._bounds import check_parameters
 DRIVER_KEY = "figway.driver"
 _HELD_KEY = "figway.driver.held"
 
-Processor = Callable[[Any], Any] | None
+Processor = Callable[[Any], Any]
 
 
 class _Rendered:
@@ -54,7 +54,7 @@ class _Rendered:
     __slots__ = ("sql", "binds", "names", "processors", "row")
 
     def __init__(self, statement: Executable, dialect: Dialect) -> None:
-        compiled: Any = statement.compile(dialect=dialect)
+        compiled: Any = statement.compile(dialect=dialect)  # type: ignore[attr-defined]  # every DML/select is a ClauseElement
         if compiled.insert_prefetch or compiled.update_prefetch or getattr(compiled, "postfetch", None):
             raise TypeError(f"a prepared statement binds every value it writes: {compiled.string!r}")
         if any(getattr(b, "expanding", False) for b in compiled.binds.values()):
@@ -62,15 +62,15 @@ class _Rendered:
         self.sql: str = compiled.string
         defaults = compiled.params  # literal values SQLAlchemy bound itself (a LIMIT 1)
         bind_processors = compiled._bind_processors
-        self.binds: tuple[tuple[str, Any, Processor], ...] = tuple(
+        self.binds: tuple[tuple[str, Any, Processor | None], ...] = tuple(
             (name, defaults.get(name), bind_processors.get(name)) for name in compiled.positiontup or ()
         )
         self.names = frozenset(compiled.binds)
         columns = compiled._result_columns
-        self.processors: tuple[Processor, ...] = tuple(
-            c.type._cached_result_processor(dialect, None) for c in columns
-        )
-        self.row: Any = namedtuple("Row", [c.keyname for c in columns], rename=True) if columns else None  # type: ignore[misc]  # noqa: PYI024
+        # (position, processor) of the columns whose type converts what the driver returns
+        processors = ((i, c.type._cached_result_processor(dialect, None)) for i, c in enumerate(columns))
+        self.processors = tuple((i, p) for i, p in processors if p is not None)
+        self.row: Any = namedtuple("Row", [c.keyname for c in columns], rename=True) if columns else None  # noqa: PYI024
 
     def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         values = []
@@ -81,9 +81,16 @@ class _Rendered:
 
     def rows(self, raw: Sequence[Sequence[Any]]) -> list[Any]:
         make, processors = self.row._make, self.processors
-        if not any(processors):
+        if not processors:
             return [make(r) for r in raw]
-        return [make([v if p is None or v is None else p(v) for p, v in zip(processors, r)]) for r in raw]
+        rows = []
+        for values in raw:
+            row = list(values)
+            for index, process in processors:
+                if row[index] is not None:
+                    row[index] = process(row[index])
+            rows.append(make(row))
+        return rows
 
 
 class Prepared:

@@ -42,8 +42,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services import _mysql, _sqlite
-from services._driver import DRIVER_KEY
 from services._bounds import guard_statements
+from services._driver import DRIVER_KEY
 from services._legacy_json import loads
 from services.settings import Settings
 

@@ -31,7 +31,9 @@ _UPDATE = Prepared(
 _UPDATE_DESCRIBED = Prepared(
     update(_SETTINGS)
     .where(_BY_KEY)
-    .values(value=bindparam("value"), updated_at=bindparam("updated_at"), description=bindparam("description"))
+    .values(
+        value=bindparam("value"), updated_at=bindparam("updated_at"), description=bindparam("description")
+    )
 )
 _INSERT = insert(_SETTINGS)
 
@@ -81,7 +83,9 @@ class SettingRepository(Repository[Setting]):
         stored = to_stored(value)
         values = {"b_key": key, "value": stored, "updated_at": utcnow(), "description": description}
         if not await (_UPDATE_DESCRIBED if description else _UPDATE).write(self.session, values):
-            await self.session.execute(_INSERT, {"key": key, "value": stored, "description": description or None})
+            await self.session.execute(
+                _INSERT, {"key": key, "value": stored, "description": description or None}
+            )
 
     async def delete_key(self, *, key: str) -> bool:
         result = await self.session.execute(delete(Setting).where(Setting.key == key))

@@ -84,8 +84,8 @@ class ArtistRepository(Repository[Artist]):
         if not filters and not count_filters:
             fixed = list_statement(sort, order.lower() == "desc")
             params = {"offset": (page - 1) * per_page, "limit": per_page}
-            rows = await fixed.all(self.session, params)
-            return rows, int(rows[0][-1]) if rows else await self.count()
+            page_rows = await fixed.all(self.session, params)
+            return page_rows, int(page_rows[0][-1]) if page_rows else await self.count()
         stmt: Select[*tuple[Any, ...]] = select(*LIST_COLUMNS, video_count.label("video_count")).where(
             *filters
         )

@@ -33,10 +33,10 @@ from sqlalchemy import update
 
 from services._error_types import LegacyError, Unauthorized, legacy_error
 from services._legacy_paths import LEGACY_AUTH_PATHS
+from services.auth.cookie_caller import find_cookie_caller
 from services.auth.flask_session import load_session
 from services.auth.models import ApiKey
 from services.auth.network import client_ip
-from services.auth.cookie_caller import find_cookie_caller
 from services.auth.service import find_api_key, lower_role
 from services.auth.state import auth_state
 from services.auth.tokens import TokenError
@@ -130,7 +130,9 @@ async def _from_session_cookie(request: Request, session: SessionDep) -> Princip
     if caller is None:
         return None
     user = caller.user
-    return Principal(user, user.role, "session", session_token=caller.session_token, session_id=caller.session_id)
+    return Principal(
+        user, user.role, "session", session_token=caller.session_token, session_id=caller.session_id
+    )
 
 
 class CredentialConflict(Exception):
