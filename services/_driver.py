@@ -76,7 +76,7 @@ class _Rendered:
         values = []
         for name, default, process in self.binds:
             value = params.get(name, default)
-            values.append(process(value) if process is not None and value is not None else value)
+            values.append(value if process is None else process(value))  # None too, as SQLAlchemy does
         return tuple(values)
 
     def rows(self, raw: Sequence[Sequence[Any]]) -> list[Any]:
@@ -87,8 +87,7 @@ class _Rendered:
         for values in raw:
             row = list(values)
             for index, process in processors:
-                if row[index] is not None:
-                    row[index] = process(row[index])
+                row[index] = process(row[index])
             rows.append(make(row))
         return rows
 
@@ -140,6 +139,11 @@ class Prepared:
         self, session: AsyncSession, params: Mapping[str, Any], *, fetch: bool
     ) -> tuple[_Rendered, Sequence[Any], int]:
         conn, driver = await _held(session)
+        return await self._send(conn, driver, params, fetch=fetch)
+
+    async def _send(
+        self, conn: AsyncConnection, driver: Any, params: Mapping[str, Any], *, fetch: bool
+    ) -> tuple[_Rendered, Sequence[Any], int]:
         dialect = conn.dialect
         rendered = self.render(dialect)
         args = rendered.arguments(params)
@@ -178,6 +182,5 @@ async def _held(session: AsyncSession) -> tuple[AsyncConnection, Any]:
 
 
 async def _settled(value: Any) -> Any:
-    # aiomysql's cursor() and fetchall() return awaitables, asyncmy's plain values (and its
-    # close() is a coroutine, aiomysql's a plain call).
+    # aiomysql's cursor() and fetchall() return awaitables where asyncmy's return the value.
     return await value if inspect.isawaitable(value) else value

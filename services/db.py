@@ -22,6 +22,12 @@ behind every other request ready on the event loop (a hot row, like the one sett
 PUT of the write mix rewrites, queued its writers for that long). An API key's last use,
 written while the caller is resolved, is committed as it runs, as on a GET.
 
+On MariaDB, the sessions of a process without statement echo or tracing are marked for
+`services._driver`: the hot routes' prepared statements (the videos and artists lists, one
+video, the status and setting PUTs, the session cookie's caller) are sent on the session's own
+connection straight through the driver, in the same transaction, without SQLAlchemy's
+per-statement execution layers.
+
 On SQLite, the write requests of the short resource routes also take the process's
 `SqliteWriters` lock for their transaction. SQLite has one writer at a time; without the
 lock, a dozen pooled connections each hold a transaction open across several event-loop
