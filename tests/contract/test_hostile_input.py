@@ -69,6 +69,12 @@ FILTERS = [
     ("GET", f"/api/videos/?limit={SUB_UNSIGNED}&offset=495", {}, 200),
     ("GET", f"/api/videos/?limit={NEG}", {}, 200),
     ("GET", f"/api/playlists/?per_page={BIG}", {}, 200),
+    # MariaDB's LIMIT is unsigned: legacy lists the rows there (and fails on SQLite), with or
+    # without a filter (two different statements on services).
+    ("GET", f"/api/artists/?per_page={SUB_UNSIGNED}", {}, 200),
+    ("GET", f"/api/artists/?per_page={2**64 - 1}&sort=video_count", {}, 200),
+    ("GET", f"/api/artists/?page=2&per_page={SUB_UNSIGNED}", {}, 200),
+    ("GET", f"/api/artists/?per_page={SUB_UNSIGNED}&search=a", {}, 200),
 ]
 # Past what any backend's LIMIT/OFFSET takes: legacy answers 500 on both backends.
 REFUSED = [
