@@ -179,7 +179,8 @@ class Registry:
         return len(self.entries)
 
     def applicable(self, mirrored: Mirrored) -> list[Entry]:
-        path = unquote(urlsplit(mirrored.url).path)
+        # werkzeug (legacy) merges repeated slashes before it matches a rule: so does the registry
+        path = re.sub("/{2,}", "/", unquote(urlsplit(mirrored.url).path))
         text = mirrored.legacy_body.decode("utf-8", "replace")
         found = []
         for entry in self.entries:

@@ -13,9 +13,10 @@ So orjson's output is kept only when it holds none of these, checked on the outp
 (a 50-video page, loaded 2-CPU box: orjson 60 us + check 150 us, against 670 us for the stdlib);
 otherwise the stdlib writes it.
 NaN and infinities (orjson: `null`, Python and Flask: `NaN`, `Infinity`) reach an answer only from
-JSON text: a request body (`{"value": NaN}` or `1e999`, echoed by a settings write) or a stored
-JSON column. Both decoders here make them :class:`NonFinite`, a float orjson refuses, so those
-answers go to the stdlib and carry legacy's spelling; computed floats are finite.
+JSON text: a request body (`{"value": NaN}` or `1e999`, echoed by a settings write), a stored
+JSON column, or an INTEGER column SQLite keeps such a body value in (`as_read`). The decoders
+and `as_read` make them :class:`NonFinite`, a float orjson refuses, so those answers go to the
+stdlib and carry legacy's spelling; computed floats are finite.
 """
 
 from __future__ import annotations
@@ -69,6 +70,18 @@ class NonFinite(float):
     holding one is written by the stdlib, as `NaN` / `Infinity` / `-Infinity` like Flask."""
 
     __slots__ = ()
+
+
+def as_read(value: Any) -> Any:
+    """A column value as legacy writes it: a NaN or infinity marked :class:`NonFinite`.
+
+    SQLite keeps the float a client wrote into an INTEGER column (`{"year": Infinity}` via a
+    video update) and gives it back as a plain float, which orjson would write as `null`.
+    MariaDB refuses such a value, so only SQLite ever returns one; for any other value this
+    is one type check."""
+    if value.__class__ is float and not math.isfinite(value):
+        return NonFinite(value)
+    return value
 
 
 def _constant(name: str) -> float:

@@ -50,9 +50,11 @@ def _matches(request: Request, path: str, method: str) -> bool:
 def allowed_methods(request: Request, path: str | None = None) -> list[str]:
     """The methods werkzeug lists in `Allow` for this path: the rules' methods, HEAD with GET, OPTIONS.
 
-    Werkzeug's order comes from a set (it changes with the hash seed); this one is sorted.
+    Werkzeug matches with repeated slashes merged (`merge_slashes`), so the rules of the merged
+    path are the ones that count. Its order comes from a set (it changes with the hash seed);
+    this one is sorted.
     """
-    path = path or request.url.path
+    path = path or _merged(request.url.path)
     methods = {m for m in _ROUTABLE if _matches(request, path, m)}
     if "GET" in methods:
         methods.add("HEAD")
@@ -61,10 +63,22 @@ def allowed_methods(request: Request, path: str | None = None) -> list[str]:
     return sorted(methods)
 
 
+def _merged(path: str) -> str:
+    return re.sub("/{2,}", "/", path)
+
+
+def not_allowed_once_merged(request: Request) -> bool:
+    """A 404 werkzeug answers 405: a rule takes the path once its repeated slashes are merged
+    (`/api/videos/1//status`), just not with this method (and no redirect serves it first)."""
+    path = request.url.path
+    merged = _merged(path)
+    return merged != path and redirect_target(request) is None and bool(allowed_methods(request, merged))
+
+
 def redirect_target(request: Request) -> str | None:
     """Werkzeug's 308 target: repeated slashes merged and/or the rule's trailing slash added."""
     path = request.url.path
-    merged = re.sub("/{2,}", "/", path)
+    merged = _merged(path)
     # Werkzeug adds HEAD to GET rules and OPTIONS to every rule.
     methods = {"HEAD": ("GET",), "OPTIONS": _ROUTABLE}.get(request.method, (request.method,))
     candidates = [merged] if merged != path else []

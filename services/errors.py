@@ -92,9 +92,17 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     return service_error_response(request, 422, "validation_error", details or "invalid request")
 
 
+def is_werkzeug_routed(path: str) -> bool:
+    """Legacy's paths, whose routing misses werkzeug answers (JSON under /api, HTML elsewhere)."""
+    return _is_legacy_path(path) or path.startswith(LEGACY_HTML_PREFIXES)
+
+
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 404 and is_werkzeug_routed(request.url.path):
+        # werkzeug merges repeated slashes first: a rule that takes the merged path makes it a 405
+        status = 405 if _legacy_routing.not_allowed_once_merged(request) else 404
     if status in (404, 405):
         legacy_answer = await _routing_miss(request, status)
         if legacy_answer is not None:
@@ -125,7 +133,7 @@ async def _routing_miss(request: Request, status: int) -> Response | None:
     from services.guard import guard_answer
 
     path = request.url.path
-    if not (_is_legacy_path(path) or path.startswith(LEGACY_HTML_PREFIXES)):
+    if not is_werkzeug_routed(path):
         return None  # a services-only path (/healthz, /metrics): the structured error
     blocked = await guard_answer(request)
     if blocked is not None:

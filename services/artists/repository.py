@@ -81,9 +81,12 @@ class ArtistRepository(Repository[Artist]):
         page: int,
         per_page: int,
     ) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
+        # A per_page or page between 2**63 and 2**64 selects the rows MariaDB's unsigned LIMIT
+        # selects (clamped), on both paths; past 2**64 it is refused (services/_bounds.py).
+        limit, offset = window(limit=per_page, offset=(page - 1) * per_page, names=("per_page", "page"))
         if not filters and not count_filters:
             fixed = list_statement(sort, order.lower() == "desc")
-            params = {"offset": (page - 1) * per_page, "limit": per_page}
+            params = {"offset": offset, "limit": limit}
             page_rows = await fixed.all(self.session, params)
             return page_rows, int(page_rows[0][-1]) if page_rows else await self.count()
         stmt: Select[*tuple[Any, ...]] = select(*LIST_COLUMNS, video_count.label("video_count")).where(
@@ -103,7 +106,6 @@ class ArtistRepository(Repository[Artist]):
         }
         direction = desc if order.lower() == "desc" else asc
         stmt = stmt.order_by(direction(columns.get(sort, Artist.name)), asc(Artist.id))
-        limit, offset = window(limit=per_page, offset=(page - 1) * per_page, names=("per_page", "page"))
         stmt = stmt.offset(offset).limit(limit)
         rows = (await self.session.execute(stmt)).all()
         if total is None:  # a page past the end has no row to carry the total

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from sqlalchemy.orm import joinedload
 
 from services._bounds import row_id
+from services._legacy_json import as_read
 from services.app_settings.cache import SettingsCache
 from services.enrichment.result import MIN_CONFIDENCE, EnrichmentResult, Outcome, disabled, lookup
 from services.enrichment.store import ArtistState, EnrichmentStore
@@ -328,8 +329,8 @@ def _video_snapshot(video: Video) -> dict[str, Any]:
         "id": video.id,
         "title": video.title,
         "imvdb_id": video.imvdb_id,
-        "year": video.year,
-        "duration": video.duration,
+        "year": as_read(video.year),
+        "duration": as_read(video.duration),
         "genres": video.genres or [],
         "directors": video.directors or [],
         "youtube_id": video.youtube_id,

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 
 from services._bounds import row_id
 from services._legacy_http import arg_int, flag, iso, json_body, legacy_json
-from services._legacy_json import LegacyJSONResponse
+from services._legacy_json import LegacyJSONResponse, as_read
 from services._validators import validate_body
 from services.auth.access import MODIFY_CONTENT
 from services.auth.current_user import SessionUserDep
@@ -83,10 +83,10 @@ def entry_dict(
             "id": video.id,
             "title": video.title,
             "artist_name": artist_name,
-            "duration": video.duration,
+            "duration": as_read(video.duration),
             "thumbnail_url": video.thumbnail_url,
             "status": video.status.value if video.status else None,
-            "year": video.year,
+            "year": as_read(video.year),
             "quality": video.quality,
             "video_metadata": video.video_metadata,
         }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 
@@ -69,7 +71,7 @@ async def create_video(request: Request, session: SessionDep) -> LegacyJSONRespo
     status = str(data.get("status") or "WANTED").upper()
     if status not in VideoStatus.__members__:
         raise legacy_error(400, f"Invalid status: {status}")
-    validate_body(VideoCreateFields, data)
+    validate_body(VideoCreateFields, _create_fields_read(data))
     video = await repo.create(
         artist_id=artist.id,
         title=title,
@@ -85,6 +87,18 @@ async def create_video(request: Request, session: SessionDep) -> LegacyJSONRespo
         status=VideoStatus[status],
     )
     return legacy_json({"id": video.id, "title": video.title, "message": "Video added successfully"}, 201)
+
+
+def _create_fields_read(data: dict[str, Any]) -> dict[str, Any]:
+    """The body's fields as create stores them: legacy keeps `video_url or youtube_url` and
+    `source or "manual"`, so a falsy [] or {} in video_url or source, or a youtube_url behind
+    a video_url, is never stored and must not be refused."""
+    read = {k: v for k, v in data.items() if k not in ("video_url", "youtube_url", "source")}
+    url_field = "video_url" if data.get("video_url") else "youtube_url"
+    if url_field in data:
+        read[url_field] = data[url_field]
+    read["source"] = data.get("source") or None
+    return read
 
 
 async def _video_or_404(session: SessionDep, video_id: int) -> Video:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from services._legacy_http import iso
+from services._legacy_json import as_read
 from services.models import Video, VideoStatus
 
 
@@ -22,9 +23,9 @@ def video_dict(row: Any, *, genres: bool = False) -> dict[str, Any]:
         "video_url": row.youtube_url or row.url,
         "local_path": row.local_path,
         "thumbnail_url": row.thumbnail_url,
-        "duration": row.duration,
+        "duration": as_read(row.duration),
         "quality": row.quality,
-        "year": row.year,
+        "year": as_read(row.year),
         "video_metadata": row.video_metadata,
         "created_at": iso(row.created_at),
     }
@@ -40,6 +41,8 @@ def video_dicts(rows: Iterable[Sequence[Any]], *, genres: bool = False) -> list[
     for row in rows:
         (id_, title, artist_id, status, imvdb_id, youtube_url, url, local_path, thumbnail_url,
          duration, quality, year, video_metadata, created_at, *rest) = row  # fmt: skip
+        if duration.__class__ is float or year.__class__ is float:  # SQLite: see as_read
+            duration, year = as_read(duration), as_read(year)
         data: dict[str, Any] = {
             "id": id_,
             "title": title,

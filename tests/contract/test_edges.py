@@ -45,6 +45,28 @@ def test_werkzeug_routing_edges(pair: Pair) -> None:
     pair.check("GET", "/api/nope", expect=404)
 
 
+def test_a_method_the_merged_path_does_not_serve_is_405(pair: Pair) -> None:
+    """Werkzeug merges repeated slashes before matching: when a rule takes the merged path but
+    not the method (and no redirect serves it), legacy answers 405, not 404."""
+    for method, path in (
+        ("GET", "/api/videos/1//status"),
+        ("HEAD", "/api//videos/1/status"),
+        ("POST", "/api/videos//1"),
+        ("DELETE", "/api/videos//search"),
+        ("GET", "/api/artists/1//settings"),
+        ("PUT", "/api/playlists/1//videos"),
+        ("GET", "/api/playlists/1/videos//reorder"),
+        ("PATCH", "/api//playlists/"),
+        ("PUT", "/api/artists//"),
+        ("POST", "/api/settings//theme"),
+        ("PUT", "/auth//check"),  # outside /api: werkzeug's HTML page, with its Allow
+    ):
+        answer = pair.check(method, path, as_user="admin", expect=405)
+        assert "OPTIONS" in answer.headers["allow"], (method, path)
+    pair.check("GET", "/api/videos/1//nope", as_user="admin", expect=404)  # no rule takes it merged
+    pair.check("OPTIONS", "/api/videos/1//status", as_user="admin", expect=308)  # every rule has OPTIONS
+
+
 def test_the_permanent_session_is_refreshed_and_varies_on_cookie(pair: Pair) -> None:
     for path in (
         "/api/videos/?limit=1",

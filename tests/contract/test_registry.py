@@ -54,6 +54,8 @@ def test_an_entry_allows_its_parts_only_when_request_and_legacy_match() -> None:
     assert registry.allowed(_exchange(), LEGACY_500) == {"status", "body"}
     assert registry.allowed(_exchange(method="POST"), LEGACY_500) == set()
     assert registry.allowed(_exchange(path="/api/videos/abc"), LEGACY_500) == set()
+    # werkzeug merges repeated slashes before matching: the rule covers /api//videos/7 too
+    assert registry.allowed(_exchange(path="/api//videos/7"), LEGACY_500) == {"status", "body"}
     assert registry.allowed(_exchange(query=[]), LEGACY_500) == set()
     assert registry.allowed(_exchange(headers=[]), LEGACY_500) == set()
     assert registry.allowed(_exchange(), Reply(404, [], b'{"error":"boom"}\n')) == set()
