@@ -210,7 +210,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and one transaction per request."""
     state = request.app.state
     reads: async_sessionmaker[AsyncSession] = getattr(state, "read_sessionmaker", state.sessionmaker)
-    single_write = SINGLE_WRITE_KEY in request.scope and reads is not state.sessionmaker
+    # Only an autocommit twin (MariaDB) commits a single-statement write by itself; on SQLite
+    # the read sessions share the writers' engine, and a write there must queue as one.
+    autocommit_twin = getattr(state, "read_engine", None) is not getattr(state, "engine", None)
+    single_write = autocommit_twin and SINGLE_WRITE_KEY in request.scope
     if request.method in READ_METHODS or single_write:
         async with reads() as session, session.begin():
             yield session
