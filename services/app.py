@@ -74,7 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.read_engine = read_engine
     app.state.read_sessionmaker = create_sessionmaker(read_engine, driver=driver)
     app.state.auth.bind(app.state.sessionmaker)
-    app.state.sqlite_writers = create_sqlite_writers(settings, engine)
+    app.state.sqlite_writers = create_sqlite_writers(settings)
     app.state.settings_cache = SettingsCache(ttl=settings.settings_cache_ttl)
     if provider is not None:
         tracing.instrument_engines(provider, engine, read_engine)

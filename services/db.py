@@ -34,25 +34,20 @@ lock, a dozen pooled connections each hold a transaction open across several eve
 turns and the others spin in SQLite's busy handler, which sleeps 1, 2, 5 ... 100 ms between
 retries: throughput fell to a third of legacy's and the p99 went past a second. Queued on
 an asyncio lock instead, each writer starts the moment the previous one commits. Legacy
-(another process) still meets the services through the busy timeout, as before. The lock is
-taken by a request's first write statement, not when its session opens: sqlite3 opens the
-transaction with that statement, so the reads before it (the caller's session row, the status
-a PUT reports as the old one) hold no snapshot and run beside the writer, as legacy's do; the
-lock covers the writes and the COMMIT only.
+(another process) still meets the services through the busy timeout, as before. Every write
+request queues here, the single-statement PUTs too: their autocommit shortcut exists only
+beside MariaDB's autocommit twin engine.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.util.concurrency import await_
 
 from services import _mysql, _sqlite
 from services._bounds import guard_statements
@@ -145,8 +140,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class SqliteWriters:
-    """One in-process writer at a time on SQLite, from a request's first write to its end (see
-    the module docstring)."""
+    """One in-process writer at a time on SQLite (see the module docstring)."""
 
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
@@ -155,51 +149,9 @@ class SqliteWriters:
     def applies(request: Request) -> bool:
         return request.method not in READ_METHODS and request.url.path.startswith(SERIALISED_WRITE_PREFIXES)
 
-    def install(self, engine: AsyncEngine) -> None:
-        event.listen(engine.sync_engine, "before_cursor_execute", _claim_before_writing)
 
-    @asynccontextmanager
-    async def claim(self) -> AsyncIterator[None]:
-        """The request's claim: the lock is taken by its first write statement (in the
-        statement's greenlet, which shares the request's context) and released on leaving,
-        after the transaction ended."""
-        claim = _Claim(self.lock)
-        token = _WRITER_CLAIM.set(claim)
-        try:
-            yield
-        finally:
-            _WRITER_CLAIM.reset(token)
-            if claim.held:
-                self.lock.release()
-
-
-class _Claim:
-    __slots__ = ("lock", "held")
-
-    def __init__(self, lock: asyncio.Lock) -> None:
-        self.lock = lock
-        self.held = False
-
-
-_WRITER_CLAIM: ContextVar[_Claim | None] = ContextVar("figway_sqlite_writer_claim", default=None)
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
-
-
-def _claim_before_writing(
-    _conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, _executemany: bool
-) -> None:
-    claim = _WRITER_CLAIM.get()
-    if claim is not None and not claim.held and statement.lstrip()[:6].upper() in _WRITES:
-        await_(claim.lock.acquire())  # sqlite3 opens the transaction with this statement
-        claim.held = True
-
-
-def create_sqlite_writers(settings: Settings, engine: AsyncEngine) -> SqliteWriters | None:
-    if not settings.is_sqlite:
-        return None
-    writers = SqliteWriters()
-    writers.install(engine)
-    return writers
+def create_sqlite_writers(settings: Settings) -> SqliteWriters | None:
+    return SqliteWriters() if settings.is_sqlite else None
 
 
 # Set in the scope by a route whose request writes with one statement (services._direct_route).
@@ -221,7 +173,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = state.sessionmaker
     writers: SqliteWriters | None = getattr(state, "sqlite_writers", None)
     if writers is not None and writers.applies(request):
-        async with writers.claim(), factory() as session, session.begin():
+        async with writers.lock, factory() as session, session.begin():
             yield session
         return
     async with factory() as session, session.begin():
