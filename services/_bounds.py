@@ -11,7 +11,8 @@ and refuse the value with a 400 where it is (see the error-hygiene entries in di
     compare(column, op, value)  a filter past 64 bits               -> the constant MariaDB gives
     window(limit, offset)       LIMIT/OFFSET past unsigned 64 bits  -> Unstorable (400);
                                 between signed and unsigned 64 bits -> clamped (the same rows)
-    guard_statements(engine)    the net: any other such parameter   -> Unstorable (400)
+    guard_statements(engine)    the net: any other such parameter   -> Unstorable (400);
+                                a one-element list (MariaDB only)   -> its element, as PyMySQL
 
 `Unstorable` is rendered by `services.errors` in the shape of the route family.
 """
@@ -115,12 +116,37 @@ def check_parameters(parameters: Any) -> None:
             check_value(value)
 
 
+def _single(value: Any) -> Any:
+    while value.__class__ is list and len(value) == 1:
+        value = value[0]
+    return value
+
+
+def bind_singles(parameters: Any) -> Any:
+    """One statement's parameters with each one-element list (`[x]`, `[[x]]`) replaced by `x`.
+
+    Only a column value a client sent can be a list here (IN lists are expanded and JSON
+    columns serialised before this point), and services/_validators.py lets one through on
+    MariaDB only: there legacy's PyMySQL renders `[x]` as the SQL `(x)`, which stores `x`.
+    asyncmy would refuse the list, so services bind the element itself: the same SQL value.
+    """
+    if isinstance(parameters, Mapping):
+        if any(v.__class__ is list for v in parameters.values()):
+            return {k: _single(v) for k, v in parameters.items()}
+    elif isinstance(parameters, list | tuple) and any(v.__class__ is list for v in parameters):
+        return type(parameters)(_single(v) for v in parameters)
+    return parameters
+
+
 def _before_execute(
-    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _executemany: bool
-) -> None:
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> tuple[str, Any]:
+    if not executemany and parameters:
+        parameters = bind_singles(parameters)
     check_parameters(parameters)
+    return statement, parameters
 
 
 def guard_statements(engine: AsyncEngine) -> None:
     """Refuse unbindable parameters before the driver sees them (the transaction rolls back)."""
-    event.listen(engine.sync_engine, "before_cursor_execute", _before_execute)
+    event.listen(engine.sync_engine, "before_cursor_execute", _before_execute, retval=True)
