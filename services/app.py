@@ -22,7 +22,13 @@ from services.app_settings.cache import SettingsCache
 from services.artists import router as artists
 from services.auth import router as auth
 from services.auth.setup import install_auth
-from services.db import create_engine, create_read_engine, create_sessionmaker, create_sqlite_writers
+from services.db import (
+    create_engine,
+    create_read_engine,
+    create_sessionmaker,
+    create_sqlite_writers,
+    driver_statements,
+)
 from services.enrichment import router as enrichment
 from services.errors import install_error_handlers
 from services.logs import configure_logging
@@ -61,14 +67,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_logging(level=settings.log_level, log_format=settings.log_format, keep_existing=True)
     engine = create_engine(settings)
     app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
+    provider = app.state.tracer_provider
+    driver = driver_statements(settings, traced=provider is not None)
+    app.state.sessionmaker = create_sessionmaker(engine, driver=driver)
     read_engine = create_read_engine(settings, engine)
     app.state.read_engine = read_engine
-    app.state.read_sessionmaker = create_sessionmaker(read_engine)
+    app.state.read_sessionmaker = create_sessionmaker(read_engine, driver=driver)
     app.state.auth.bind(app.state.sessionmaker)
     app.state.sqlite_writers = create_sqlite_writers(settings)
     app.state.settings_cache = SettingsCache(ttl=settings.settings_cache_ttl)
-    provider = app.state.tracer_provider
     if provider is not None:
         tracing.instrument_engines(provider, engine, read_engine)
     # Startup objects (modules, routes, schemas) never die: keep them out of every later

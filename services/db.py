@@ -22,6 +22,12 @@ behind every other request ready on the event loop (a hot row, like the one sett
 PUT of the write mix rewrites, queued its writers for that long). An API key's last use,
 written while the caller is resolved, is committed as it runs, as on a GET.
 
+On MariaDB, the sessions of a process without statement echo or tracing are marked for
+`services._driver`: the hot routes' prepared statements (the videos and artists lists, one
+video, the status and setting PUTs, the session cookie's caller) are sent on the session's own
+connection straight through the driver, in the same transaction, without SQLAlchemy's
+per-statement execution layers.
+
 On SQLite, the write requests of the short resource routes also take the process's
 `SqliteWriters` lock for their transaction. SQLite has one writer at a time; without the
 lock, a dozen pooled connections each hold a transaction open across several event-loop
@@ -43,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services import _mysql, _sqlite
 from services._bounds import guard_statements
+from services._driver import DRIVER_KEY
 from services._legacy_json import loads
 from services.settings import Settings
 
@@ -111,8 +118,17 @@ def create_read_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
     return engine if settings.is_sqlite else create_engine(settings, autocommit=True)
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(engine: AsyncEngine, *, driver: bool = False) -> async_sessionmaker[AsyncSession]:
+    """`driver`: the hot routes' prepared statements go straight to the driver
+    (`services._driver`; MariaDB, without statement echo or tracing)."""
+    info = {DRIVER_KEY: True} if driver else None
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
+
+
+def driver_statements(settings: Settings, *, traced: bool) -> bool:
+    """Whether prepared statements may skip SQLAlchemy's execution layers (`services._driver`):
+    on MariaDB, unless statements are echoed or traced (both hook those layers)."""
+    return not settings.is_sqlite and not settings.db_echo and not traced
 
 
 # Routes whose writes are short, database-only transactions (the admission-limited ones);

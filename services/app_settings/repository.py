@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 
+from services._driver import Prepared
 from services.models import Setting, utcnow
 from services.repository import Repository
 
@@ -20,9 +21,20 @@ def to_stored(value: Any) -> str:
 
 
 _SETTINGS = cast(Table, Setting.__table__)
-# Built once (memoized cache keys). The SET clause is the parameters given, beside the key's
-# `b_key`; an INSERT's `created_at`/`updated_at` are the columns' defaults, as the ORM wrote them.
-_UPDATE = update(_SETTINGS).where(_SETTINGS.c.key == bindparam("b_key"))
+# The PUT's UPDATE by key, with and without a description, straight on the driver on MariaDB
+# (services/_driver.py). An INSERT's `created_at`/`updated_at` are the columns' defaults, as
+# the ORM wrote them.
+_BY_KEY = _SETTINGS.c.key == bindparam("b_key")
+_UPDATE = Prepared(
+    update(_SETTINGS).where(_BY_KEY).values(value=bindparam("value"), updated_at=bindparam("updated_at"))
+)
+_UPDATE_DESCRIBED = Prepared(
+    update(_SETTINGS)
+    .where(_BY_KEY)
+    .values(
+        value=bindparam("value"), updated_at=bindparam("updated_at"), description=bindparam("description")
+    )
+)
 _INSERT = insert(_SETTINGS)
 
 
@@ -68,13 +80,11 @@ class SettingRepository(Repository[Setting]):
         matches) says whether to INSERT. The key is compared by the database's collation, as
         legacy's query compares it. Same row left behind: value, `updated_at` = now, and the
         description only when one is given."""
-        values: dict[str, Any] = {"value": to_stored(value), "updated_at": utcnow()}
-        if description:
-            values["description"] = description
-        result = await self.session.execute(_UPDATE, {"b_key": key, **values})
-        if not getattr(result, "rowcount", 0):
+        stored = to_stored(value)
+        values = {"b_key": key, "value": stored, "updated_at": utcnow(), "description": description}
+        if not await (_UPDATE_DESCRIBED if description else _UPDATE).write(self.session, values):
             await self.session.execute(
-                _INSERT, {"key": key, "value": values["value"], "description": description or None}
+                _INSERT, {"key": key, "value": stored, "description": description or None}
             )
 
     async def delete_key(self, *, key: str) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Row, Select, asc, bindparam, delete, desc, func, or_, select
 
 from services._bounds import window
+from services._driver import Prepared
 from services.models import Artist, Download, PlaylistEntry, Video
 from services.repository import TOTAL_ROWS, Repository, count_rows, total_column
 
@@ -40,7 +41,7 @@ _ARTISTS, _VIDEOS = Artist.__table__, Video.__table__
 
 
 @functools.cache
-def list_statement(sort: str, descending: bool) -> Select[Any]:
+def list_statement(sort: str, descending: bool) -> Prepared:
     """The unfiltered list page for one sort, built once per process as a Core statement (no
     ORM layers; SQLAlchemy memoizes a statement object's cache key): the artists, each one's
     video count, and how many artists there are. `offset` and `limit` are bound parameters."""
@@ -58,7 +59,7 @@ def list_statement(sort: str, descending: bool) -> Select[Any]:
     }
     column = columns.get(sort, _ARTISTS.c.name)
     total = select(func.count()).select_from(_ARTISTS).scalar_subquery().label(TOTAL_ROWS)
-    return (
+    return Prepared(
         select(*(_ARTISTS.c[c.key] for c in LIST_COLUMNS), count.label("video_count"), total)
         .order_by(desc(column) if descending else asc(column), asc(_ARTISTS.c.id))
         .offset(bindparam("offset", type_=Integer))
@@ -86,8 +87,8 @@ class ArtistRepository(Repository[Artist]):
         if not filters and not count_filters:
             fixed = list_statement(sort, order.lower() == "desc")
             params = {"offset": offset, "limit": limit}
-            rows = (await self.session.execute(fixed, params)).all()
-            return rows, int(rows[0][-1]) if rows else await self.count()
+            page_rows = await fixed.all(self.session, params)
+            return page_rows, int(page_rows[0][-1]) if page_rows else await self.count()
         stmt: Select[*tuple[Any, ...]] = select(*LIST_COLUMNS, video_count.label("video_count")).where(
             *filters
         )

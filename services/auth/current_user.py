@@ -33,10 +33,11 @@ from sqlalchemy import update
 
 from services._error_types import LegacyError, Unauthorized, legacy_error
 from services._legacy_paths import LEGACY_AUTH_PATHS
+from services.auth.cookie_caller import find_cookie_caller
 from services.auth.flask_session import load_session
 from services.auth.models import ApiKey
 from services.auth.network import client_ip
-from services.auth.service import find_api_key, find_valid_session, lower_role
+from services.auth.service import find_api_key, lower_role
 from services.auth.state import auth_state
 from services.auth.tokens import TokenError
 from services.db import SessionDep
@@ -125,10 +126,13 @@ async def _from_api_key(request: Request, session: SessionDep, key: str) -> Prin
 
 async def _from_session_cookie(request: Request, session: SessionDep) -> Principal | None:
     data = legacy_session(request)
-    row = await find_valid_session(session, user_id=data.get("user_id"), token=data.get("session_token"))
-    if row is None:
+    caller = await find_cookie_caller(session, user_id=data.get("user_id"), token=data.get("session_token"))
+    if caller is None:
         return None
-    return Principal(row.user, row.user.role, "session", session_token=row.session_token, session_id=row.id)
+    user = caller.user
+    return Principal(
+        user, user.role, "session", session_token=caller.session_token, session_id=caller.session_id
+    )
 
 
 class CredentialConflict(Exception):

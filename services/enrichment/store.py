@@ -166,7 +166,7 @@ class EnrichmentStore:
         try:
             if self.raw is SQLITE_SQL:  # one trip to the connection's worker thread
                 return await driver._execute(_sqlite_fetch_one, driver._conn, sql, args)
-            cursor = driver.cursor()
+            cursor = await _settled(driver.cursor())  # aiomysql hands it out as an awaitable
             try:
                 await cursor.execute(sql, args)
                 return await _settled(cursor.fetchone())
@@ -183,7 +183,7 @@ class EnrichmentStore:
         try:
             if self.raw is SQLITE_SQL:
                 return int(await driver._execute(_sqlite_write, driver._conn, sql, args))
-            cursor = driver.cursor()
+            cursor = await _settled(driver.cursor())  # aiomysql hands it out as an awaitable
             try:
                 await cursor.execute(sql, args)
                 return int(cursor.rowcount)

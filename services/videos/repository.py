@@ -20,7 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute
 
-from services.models import Artist, Download, PlaylistEntry, Video, VideoBlacklist, VideoStatus
+from services._driver import Prepared
+from services.models import Artist, Download, PlaylistEntry, Video, VideoBlacklist, VideoStatus, utcnow
 from services.repository import TOTAL_ROWS, Repository, count_rows, total_column
 
 SORT_COLUMNS: dict[str, Any] = {
@@ -61,7 +62,7 @@ _CORE_SORT_COLUMNS = {
 
 
 @functools.cache
-def list_statement(sort: str, descending: bool, limited: bool, offset: bool) -> Select[Any]:
+def list_statement(sort: str, descending: bool, limited: bool, offset: bool) -> Prepared:
     """The unfiltered list page for one sort, built once per process: the videos with their
     artist's name and, as the last column, how many videos there are (`total_column`).
     `limit` and `offset` are bound parameters, so every page shares the statement."""
@@ -76,21 +77,24 @@ def list_statement(sort: str, descending: bool, limited: bool, offset: bool) -> 
         stmt = stmt.offset(bindparam("offset", type_=Integer))
     if limited:
         stmt = stmt.limit(bindparam("limit", type_=Integer))
-    return stmt
+    return Prepared(stmt)
 
 
 VIDEO_COLUMNS, ARTIST_COLUMNS = _VIDEOS.c, _ARTISTS.c
 _LIST_FROM = _VIDEOS.outerjoin(_ARTISTS, _VIDEOS.c.artist_id == _ARTISTS.c.id)
-_DETAIL = (
+_DETAIL = Prepared(
     select(*_CORE_LIST_COLUMNS, _VIDEOS.c.genres, _ARTISTS.c.name.label("artist_name"))
     .select_from(_LIST_FROM)
     .where(_VIDEOS.c.id == bindparam("video_id"))
 )
-# The status PUT's statements: bound parameters, built once (their cache keys are memoized).
-_STATUS_OF = select(_VIDEOS.c.status).where(_VIDEOS.c.id == bindparam("video_id"))
-# The SET clause is the parameters given; `updated_at` is the column's onupdate (utcnow), applied
-# by Core as the ORM's flush applied it.
-_SET_STATUS = update(_VIDEOS).where(_VIDEOS.c.id == bindparam("b_id"))
+# The status PUT's statements, straight on the driver on MariaDB (services/_driver.py).
+_STATUS_OF = Prepared(select(_VIDEOS.c.status).where(_VIDEOS.c.id == bindparam("video_id")))
+# `updated_at` is bound by the caller: the column's onupdate (utcnow), as the ORM's flush applied it.
+_SET_STATUS = Prepared(
+    update(_VIDEOS)
+    .where(_VIDEOS.c.id == bindparam("b_id"))
+    .values(status=bindparam("status"), updated_at=bindparam("updated_at"))
+)
 
 
 def _ids_first(
@@ -133,7 +137,7 @@ class VideoRepository(Repository[Video]):
 
     async def detail_row(self, *, video_id: int) -> Row[Any] | None:
         """One video as `rows(genres=True)` reads it, or None."""
-        row = (await self.session.execute(_DETAIL, {"video_id": video_id})).first()
+        row = await _DETAIL.first(self.session, {"video_id": video_id})
         return cast("Row[Any] | None", row)
 
     async def page(
@@ -190,18 +194,18 @@ class VideoRepository(Repository[Video]):
             bool(offset),
         )
         params = {"limit": max(limit, 0) if limit is not None else None, "offset": offset}
-        rows = (await self.session.execute(stmt, params)).all()
+        rows = await stmt.all(self.session, params)
         if rows:
             return rows, int(rows[0][-1])
         return [], await self.count()
 
     async def status_of(self, *, video_id: int) -> Row[Any] | None:
         """The video's `(status,)` row, or None when there is no such video."""
-        row: Row[Any] | None = (await self.session.execute(_STATUS_OF, {"video_id": video_id})).first()
+        row: Row[Any] | None = await _STATUS_OF.first(self.session, {"video_id": video_id})
         return row
 
     async def set_status(self, *, video_id: int, status: VideoStatus) -> None:
-        await self.session.execute(_SET_STATUS, {"b_id": video_id, "status": status})
+        await _SET_STATUS.write(self.session, {"b_id": video_id, "status": status, "updated_at": utcnow()})
 
     async def artist_name(self, *, artist_id: int) -> str | None:
         name: str | None = await self.session.scalar(select(Artist.name).where(Artist.id == artist_id))
