@@ -122,27 +122,43 @@ def _single(value: Any) -> Any:
     return value
 
 
-def bind_singles(parameters: Any) -> Any:
-    """One statement's parameters with each one-element list (`[x]`, `[[x]]`) replaced by `x`.
+def _rebound(value: Any) -> bool:
+    return value.__class__ is list or (value.__class__ is int and not INT64_MIN <= value <= INT64_MAX)
 
-    Only a column value a client sent can be a list here (IN lists are expanded and JSON
-    columns serialised before this point), and services/_validators.py lets one through on
-    MariaDB only: there legacy's PyMySQL renders `[x]` as the SQL `(x)`, which stores `x`.
-    asyncmy would refuse the list, so services bind the element itself: the same SQL value.
+
+def _as_mariadb_literal(value: Any) -> Any:
+    value = _single(value)
+    if value.__class__ is int and not INT64_MIN <= value <= INT64_MAX:
+        return str(value)  # MariaDB stores the digits of the literal PyMySQL writes: the same text
+    return value
+
+
+def bind_singles(parameters: Any, *, mariadb: bool = True) -> Any:
+    """One statement's parameters as legacy's PyMySQL has MariaDB read them.
+
+    PyMySQL renders a list as a parenthesised tuple: a one-element list `[x]` (or `[[x]]`) is
+    the SQL `(x)`, which is `x`. It writes an integer past 64 bits as its literal, which a text
+    column keeps as those digits (and an INTEGER column refuses, as the quoted digits are).
+    asyncmy refuses both, so on MariaDB services bind the element, and the digits as text.
+    Only a column value a client sent is a list or such an integer here (IN lists are
+    expanded, JSON columns serialised, filters and windows bounded before this point); on
+    SQLite, whose driver binds neither (legacy: 500), they are left for `check_parameters`.
     """
+    if not mariadb:
+        return parameters
     if isinstance(parameters, Mapping):
-        if any(v.__class__ is list for v in parameters.values()):
-            return {k: _single(v) for k, v in parameters.items()}
-    elif isinstance(parameters, list | tuple) and any(v.__class__ is list for v in parameters):
-        return type(parameters)(_single(v) for v in parameters)
+        if any(_rebound(v) for v in parameters.values()):
+            return {k: _as_mariadb_literal(v) for k, v in parameters.items()}
+    elif isinstance(parameters, list | tuple) and any(_rebound(v) for v in parameters):
+        return type(parameters)(_as_mariadb_literal(v) for v in parameters)
     return parameters
 
 
 def _before_execute(
-    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+    conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
 ) -> tuple[str, Any]:
     if not executemany and parameters:
-        parameters = bind_singles(parameters)
+        parameters = bind_singles(parameters, mariadb=conn.dialect.name == "mysql")
     check_parameters(parameters)
     return statement, parameters
 

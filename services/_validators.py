@@ -28,10 +28,20 @@ INT64 = 2**63
 def _scalar(value: Any) -> Any:
     """A value every driver binds: None, bool, str, a finite float, a 64-bit integer."""
     if isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
-        raise ValueError("integer out of range")  # sqlite3 and pymysql both fail to bind it
+        # sqlite3 cannot bind it; PyMySQL writes the literal, which no INTEGER column holds
+        raise ValueError("integer out of range")
     if value is None or isinstance(value, str | int | float | bool):
         return value
     raise ValueError("must be a scalar")
+
+
+def _text(value: Any) -> Any:
+    """A scalar for a text column. An integer of any size passes: MariaDB stores its digits (as
+    legacy's PyMySQL writes them); on SQLite the statement guard refuses one past 64 bits
+    (services/_bounds.py), where sqlite3 fails legacy."""
+    if value.__class__ is int:
+        return value
+    return _scalar(value)
 
 
 _int_like = _scalar  # the database, not services, decides what an INTEGER column keeps
@@ -41,7 +51,7 @@ _SCALAR_SCHEMA = [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {
 IntLike = Annotated[
     Any, AfterValidator(_int_like), WithJsonSchema({"anyOf": [{"type": "integer"}, *_SCALAR_SCHEMA]})
 ]
-TextLike = Annotated[Any, AfterValidator(_scalar), WithJsonSchema({"anyOf": _SCALAR_SCHEMA})]
+TextLike = Annotated[Any, AfterValidator(_text), WithJsonSchema({"anyOf": _SCALAR_SCHEMA})]
 # In an answer: a column legacy fills with whatever scalar the client sent (echoed as sent, read
 # back as the database kept it: SQLite keeps 1.5 in an INTEGER column, 7 in a TEXT one as "7").
 Echoed = Annotated[Any, WithJsonSchema({"anyOf": _SCALAR_SCHEMA})]

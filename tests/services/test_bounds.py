@@ -81,6 +81,10 @@ def test_one_element_lists_are_bound_as_their_element() -> None:
     assert bind_singles({"a": [1.5], "b": "x"}) == {"a": 1.5, "b": "x"}
     unchanged = (1, "x")
     assert bind_singles(unchanged) is unchanged  # nothing to do: the same object, no copy
+    # PyMySQL writes an integer past 64 bits as its literal: a text column keeps its digits
+    assert bind_singles([BIG, [-BIG], INT64_MAX]) == [str(BIG), str(-BIG), INT64_MAX]
+    on_sqlite = ([1], BIG)  # sqlite3 binds neither: check_parameters refuses what reaches it
+    assert bind_singles(on_sqlite, mariadb=False) is on_sqlite
 
 
 def test_token_and_login_refuse_a_lone_surrogate_with_400(services: Services) -> None:
