@@ -11,7 +11,8 @@ and refuse the value with a 400 where it is (see the error-hygiene entries in di
     compare(column, op, value)  a filter past 64 bits               -> the constant MariaDB gives
     window(limit, offset)       LIMIT/OFFSET past unsigned 64 bits  -> Unstorable (400);
                                 between signed and unsigned 64 bits -> clamped (the same rows)
-    guard_statements(engine)    the net: any other such parameter   -> Unstorable (400)
+    guard_statements(engine)    the net: any other such parameter   -> Unstorable (400);
+                                a one-element list (MariaDB only)   -> its element, as PyMySQL
 
 `Unstorable` is rendered by `services.errors` in the shape of the route family.
 """
@@ -115,12 +116,53 @@ def check_parameters(parameters: Any) -> None:
             check_value(value)
 
 
+def _single(value: Any) -> Any:
+    while value.__class__ is list and len(value) == 1:
+        value = value[0]
+    return value
+
+
+def _rebound(value: Any) -> bool:
+    return value.__class__ is list or (value.__class__ is int and not INT64_MIN <= value <= INT64_MAX)
+
+
+def _as_mariadb_literal(value: Any) -> Any:
+    value = _single(value)
+    if value.__class__ is int and not INT64_MIN <= value <= INT64_MAX:
+        return str(value)  # MariaDB stores the digits of the literal PyMySQL writes: the same text
+    return value
+
+
+def bind_singles(parameters: Any, *, mariadb: bool = True) -> Any:
+    """One statement's parameters as legacy's PyMySQL has MariaDB read them.
+
+    PyMySQL renders a list as a parenthesised tuple: a one-element list `[x]` (or `[[x]]`) is
+    the SQL `(x)`, which is `x`. It writes an integer past 64 bits as its literal, which a text
+    column keeps as those digits (and an INTEGER column refuses, as the quoted digits are).
+    asyncmy refuses both, so on MariaDB services bind the element, and the digits as text.
+    Only a column value a client sent is a list or such an integer here (IN lists are
+    expanded, JSON columns serialised, filters and windows bounded before this point); on
+    SQLite, whose driver binds neither (legacy: 500), they are left for `check_parameters`.
+    """
+    if not mariadb:
+        return parameters
+    if isinstance(parameters, Mapping):
+        if any(_rebound(v) for v in parameters.values()):
+            return {k: _as_mariadb_literal(v) for k, v in parameters.items()}
+    elif isinstance(parameters, list | tuple) and any(_rebound(v) for v in parameters):
+        return type(parameters)(_as_mariadb_literal(v) for v in parameters)
+    return parameters
+
+
 def _before_execute(
-    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _executemany: bool
-) -> None:
+    conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> tuple[str, Any]:
+    if not executemany and parameters:
+        parameters = bind_singles(parameters, mariadb=conn.dialect.name == "mysql")
     check_parameters(parameters)
+    return statement, parameters
 
 
 def guard_statements(engine: AsyncEngine) -> None:
     """Refuse unbindable parameters before the driver sees them (the transaction rolls back)."""
-    event.listen(engine.sync_engine, "before_cursor_execute", _before_execute)
+    event.listen(engine.sync_engine, "before_cursor_execute", _before_execute, retval=True)

@@ -169,7 +169,9 @@ async def create_artist(request: Request, session: SessionDep) -> LegacyJSONResp
     imvdb_id = str(data["imvdb_id"]) if data.get("imvdb_id") else None
     if await repo.name_taken(name=name) or (imvdb_id and await repo.imvdb_id_taken(imvdb_id=imvdb_id)):
         raise legacy_error(409, "Artist already exists")
-    validate_body(ArtistFields, data, read=("folder_path",))  # the only one of them create copies
+    validate_body(
+        ArtistFields, data, read=("folder_path",), session=repo.session
+    )  # the only one of them create copies
     artist = await repo.create(
         name=name,
         imvdb_id=imvdb_id,
@@ -209,7 +211,7 @@ async def _apply(repo: ArtistRepository, artist: Artist, data: dict[str, Any]) -
         if imvdb_id and await repo.imvdb_id_taken(imvdb_id=imvdb_id, exclude_id=artist.id):
             raise legacy_error(409, "Another artist already has this IMVDb ID")
         artist.imvdb_id = imvdb_id
-    validate_body(ArtistFields, data)
+    validate_body(ArtistFields, data, session=repo.session)
     for field in ("auto_download", "monitored"):
         if field in data:
             setattr(artist, field, flag(data[field]))

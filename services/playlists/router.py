@@ -168,7 +168,9 @@ async def create_playlist(request: Request, session: SessionDep, user: SessionUs
     repo = PlaylistRepository(session)
     if await repo.name_taken(user_id=user.id, name=name):
         raise legacy_error(400, "A playlist with this name already exists")
-    validate_body(PlaylistFields, data, read=("description",))  # create ignores thumbnail_url
+    validate_body(
+        PlaylistFields, data, read=("description",), session=repo.session
+    )  # create ignores thumbnail_url
     playlist = await repo.create(
         name=name,
         description=data.get("description"),
@@ -201,7 +203,7 @@ async def update_playlist(
         if await repo.name_taken(user_id=playlist.user_id, name=name, exclude_id=playlist.id):
             raise legacy_error(400, "A playlist with this name already exists")
         playlist.name = name
-    validate_body(PlaylistFields, data)
+    validate_body(PlaylistFields, data, session=repo.session)
     for field in ("description", "thumbnail_url"):
         if field in data:
             setattr(playlist, field, data[field])

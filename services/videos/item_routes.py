@@ -71,7 +71,7 @@ async def create_video(request: Request, session: SessionDep) -> LegacyJSONRespo
     status = str(data.get("status") or "WANTED").upper()
     if status not in VideoStatus.__members__:
         raise legacy_error(400, f"Invalid status: {status}")
-    validate_body(VideoCreateFields, _create_fields_read(data))
+    validate_body(VideoCreateFields, _create_fields_read(data), session=session)
     video = await repo.create(
         artist_id=artist.id,
         title=title,
@@ -151,7 +151,7 @@ async def update_video(video_id: int, request: Request, session: SessionDep) -> 
         if imvdb_id and await repo.imvdb_id_taken(imvdb_id=imvdb_id, exclude_id=video.id):
             raise legacy_error(409, "Video with this IMVDb ID already exists")
         video.imvdb_id = imvdb_id
-    validate_body(VideoBase, data)
+    validate_body(VideoBase, data, session=session)
     if "artist_name" in data and str(data["artist_name"] or "").strip():
         name = str(data["artist_name"]).strip()
         artist = await session.scalar(select(Artist).where(func.lower(Artist.name) == name.lower()).limit(1))

@@ -296,3 +296,73 @@ def test_an_infinity_stored_in_an_integer_column_reads_back_as_legacy_reads_it(
         read = pair.check("GET", path, as_user="admin", expect=200)
         assert b"Infinity" in read.raw or (b"year" not in raw and "playlists" in path), path
     pair.check("PUT", "/api/videos/20", as_user="admin", json={"title": "Still Infinite"}, expect=200)
+
+
+ONE_ELEMENT_LISTS = [
+    ("PUT", "/api/videos/9", {"quality": [1]}),
+    ("PUT", "/api/videos/9", {"year": [[1999]], "video_url": ["https://youtu.be/z"]}),
+    ("PUT", "/api/videos/9", {"duration": [None], "thumbnail_url": [True]}),
+    ("POST", "/api/videos/", {"title": "Listed", "artist_id": 2, "duration": [1.5], "source": ["x"]}),
+    ("PUT", "/api/artists/3", {"folder_path": ["/music/a"], "spotify_id": [7]}),
+    ("PUT", "/api/artists/4/settings", {"folder_path": [["/music/b"]]}),
+    ("POST", "/api/playlists/", {"name": "Listed", "description": ["d"]}),
+    ("PUT", "/api/playlists/1", {"description": [2], "thumbnail_url": [None]}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ONE_ELEMENT_LISTS)
+def test_a_one_element_list_is_stored_as_legacy_stores_it_on_mariadb(
+    pair: Pair, method: str, path: str, body: dict[str, Any], database_url: str
+) -> None:
+    """Legacy's PyMySQL renders `[x]` as the SQL `(x)`: MariaDB stores x, and legacy echoes the
+    list. Services refused it (400 "Invalid value for ..."). SQLite's driver binds no list:
+    legacy 500s there, services keep their 400."""
+    if database_url.startswith("sqlite"):
+        old = pair.send("legacy", method, path, as_user="admin", json=body)
+        new = pair.send("services", method, path, as_user="admin", json=body)
+        assert (old.status, new.status) == (500, 400), (old.body, new.body)
+        pair.same_rows()
+        return
+    pair.check(method, path, as_user="admin", json=body, expect=201 if method == "POST" else 200)
+    pair.same_rows()
+    read = path if method == "PUT" else f"{path}?per_page=200"
+    pair.check("GET", read.replace("/settings", ""), as_user="admin", expect=200)
+
+
+@pytest.mark.parametrize("value", [[1, 2], [], [[]], [{"a": 1}]])
+def test_a_list_mariadb_cannot_take_either_is_still_refused(pair: Pair, value: Any) -> None:
+    """`(1,2)`, `()` and `(())` fail in MariaDB too (legacy 500): services answer 400 and store nothing."""
+    old = pair.send("legacy", "PUT", "/api/videos/9", as_user="admin", json={"quality": value})
+    new = pair.send("services", "PUT", "/api/videos/9", as_user="admin", json={"quality": value})
+    assert (old.status, new.status) == (500, 400), (old.body, new.body)
+    assert new.body == {"error": "Invalid value for quality"}
+    pair.same_rows()
+
+
+WIDE_TEXT = [
+    ("PUT", "/api/videos/9", {"quality": BIG}),
+    ("PUT", "/api/videos/9", {"video_url": -BIG, "thumbnail_url": [10**70]}),
+    ("POST", "/api/videos/", {"title": "Wide", "artist_id": 2, "youtube_id": SUB_UNSIGNED}),
+    ("PUT", "/api/artists/3", {"folder_path": BIG, "lastfm_name": 10**80}),
+    ("POST", "/api/playlists/", {"name": "Wide", "description": BIG}),
+    ("PUT", "/api/playlists/1", {"thumbnail_url": -(10**30)}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WIDE_TEXT)
+def test_an_integer_past_64_bits_in_a_text_field_is_stored_as_legacy_stores_it_on_mariadb(
+    pair: Pair, method: str, path: str, body: dict[str, Any], database_url: str
+) -> None:
+    """Legacy's PyMySQL writes the integer's literal and MariaDB keeps its digits in a text
+    column (legacy 200/201); services refused it (400). sqlite3 binds no integer past 64 bits:
+    legacy 500s there (integer-past-64-bits), services answer 400 and store nothing."""
+    if database_url.startswith("sqlite"):
+        old = pair.send("legacy", method, path, as_user="admin", json=body)
+        new = pair.send("services", method, path, as_user="admin", json=body)
+        assert (old.status, new.status) == (500, 400), (old.body, new.body)
+        pair.same_rows()
+        return
+    pair.check(method, path, as_user="admin", json=body, expect=201 if method == "POST" else 200)
+    pair.same_rows()
+    read = path if method == "PUT" else f"{path}?per_page=200"
+    pair.check("GET", read, as_user="admin", expect=200)

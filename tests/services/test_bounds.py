@@ -12,7 +12,16 @@ from datetime import datetime
 import pytest
 from sqlalchemy import column, select
 
-from services._bounds import INT64_MAX, INT64_MIN, Unstorable, check_parameters, compare, row_id, window
+from services._bounds import (
+    INT64_MAX,
+    INT64_MIN,
+    Unstorable,
+    bind_singles,
+    check_parameters,
+    compare,
+    row_id,
+    window,
+)
 from services.auth.models import ApiKey
 from tests.services._auth_support import Services, services_fixture, users_db_fixture
 
@@ -64,6 +73,18 @@ def test_statement_parameters_are_checked_for_unbindable_values() -> None:
     for bad in ((BIG,), {"name": "\udc80"}, [("x", -BIG)]):
         with pytest.raises(Unstorable):
             check_parameters(bad)
+
+
+def test_one_element_lists_are_bound_as_their_element() -> None:
+    """PyMySQL renders [x] as `(x)`, which MariaDB reads as x: services bind x itself."""
+    assert bind_singles((1, [2], [["a"]], [None], [1, 2], [])) == (1, 2, "a", None, [1, 2], [])
+    assert bind_singles({"a": [1.5], "b": "x"}) == {"a": 1.5, "b": "x"}
+    unchanged = (1, "x")
+    assert bind_singles(unchanged) is unchanged  # nothing to do: the same object, no copy
+    # PyMySQL writes an integer past 64 bits as its literal: a text column keeps its digits
+    assert bind_singles([BIG, [-BIG], INT64_MAX]) == [str(BIG), str(-BIG), INT64_MAX]
+    on_sqlite = ([1], BIG)  # sqlite3 binds neither: check_parameters refuses what reaches it
+    assert bind_singles(on_sqlite, mariadb=False) is on_sqlite
 
 
 def test_token_and_login_refuse_a_lone_surrogate_with_400(services: Services) -> None:
