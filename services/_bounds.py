@@ -154,13 +154,20 @@ def bind_singles(parameters: Any, *, mariadb: bool = True) -> Any:
     return parameters
 
 
+def guarded(parameters: Any, *, mariadb: bool, executemany: bool = False) -> Any:
+    """One statement's parameters as they may be sent: legacy's bindings (`bind_singles`),
+    then refused with the client's 400 if no driver can bind one. Every statement passes here:
+    SQLAlchemy's through `guard_statements`, the prepared ones of `services._driver` directly."""
+    if not executemany and parameters:
+        parameters = bind_singles(parameters, mariadb=mariadb)
+    check_parameters(parameters)
+    return parameters
+
+
 def _before_execute(
     conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
 ) -> tuple[str, Any]:
-    if not executemany and parameters:
-        parameters = bind_singles(parameters, mariadb=conn.dialect.name == "mysql")
-    check_parameters(parameters)
-    return statement, parameters
+    return statement, guarded(parameters, mariadb=conn.dialect.name == "mysql", executemany=executemany)
 
 
 def guard_statements(engine: AsyncEngine) -> None:

@@ -11,7 +11,8 @@ the DBAPI connection the session already holds:
 
 - it joins the session's transaction (the same connection), so a request may mix `Prepared`
   statements with ordinary session work and still commits or rolls back as one;
-- the bounds guard runs on its parameters (`services/_bounds.py`), as on every statement;
+- its parameters pass the same guard as every statement's (`services/_bounds.py`: legacy's
+  bindings of odd values, and the client's 400 for a value no driver can bind);
 - a driver error is raised as SQLAlchemy raises it (`DBAPIError.instance`: the same
   `OperationalError`/`IntegrityError` the error handlers translate), and an error that lost
   the connection, or anything else interrupting a statement (a cancelled request), invalidates
@@ -38,7 +39,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.expression import Executable
 
-from services._bounds import check_parameters
+from services._bounds import guarded
 
 # `session.info` keys: the sessionmaker's switch, and the driver connection of the session's
 # current transaction (reused by the request's later statements).
@@ -146,8 +147,7 @@ class Prepared:
     ) -> tuple[_Rendered, Sequence[Any], int]:
         dialect = conn.dialect
         rendered = self.render(dialect)
-        args = rendered.arguments(params)
-        check_parameters(args)
+        args = guarded(rendered.arguments(params), mariadb=dialect.name == "mysql")
         cursor = await _settled(driver.cursor())  # aiomysql hands it out as an awaitable
         try:
             await cursor.execute(rendered.sql, args)

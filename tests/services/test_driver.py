@@ -26,7 +26,8 @@ VIDEOS: Table = Video.__table__  # type: ignore[assignment]
 SETTINGS: Table = Setting.__table__  # type: ignore[assignment]
 DETAIL = select(VIDEOS.c.id, VIDEOS.c.status, VIDEOS.c.genres, VIDEOS.c.created_at, VIDEOS.c.title)
 BY_ID = DETAIL.where(VIDEOS.c.id == bindparam("video_id"))
-PAGE = DETAIL.order_by(VIDEOS.c.id).limit(3)  # a LIMIT SQLAlchemy binds itself
+PAGE = DETAIL.order_by(VIDEOS.c.id).limit(3)
+TITLED = DETAIL.where(VIDEOS.c.title == bindparam("title"))  # a LIMIT SQLAlchemy binds itself
 
 
 @asynccontextmanager
@@ -130,7 +131,7 @@ async def test_driver_errors_are_sqlalchemys_and_the_connection_stays_usable(
         with pytest.raises(IntegrityError):
             await add.write(session, {"key": "driver_test", "value": "2", "now": now})
         with pytest.raises(Unstorable):  # the bounds guard runs on every statement
-            await Prepared(BY_ID).first(session, {"video_id": 2**70})
+            await Prepared(TITLED).first(session, {"title": "lone \udc80 surrogate"})
         assert (await Prepared(BY_ID).first(session, {"video_id": 3})) is not None
 
 
@@ -168,3 +169,28 @@ async def _kill_and_recover(sessions: async_sessionmaker[AsyncSession], database
         (fresh,) = await Prepared(select(text("CONNECTION_ID()"))).first(session)
         assert fresh != connection_id
         assert (await Prepared(BY_ID).first(session, {"video_id": 3})) is not None
+
+
+async def test_parameters_pass_the_guard_every_statement_passes(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    set_quality = Prepared(
+        update(VIDEOS)
+        .where(VIDEOS.c.id == bindparam("b_id"))
+        .values(quality=bindparam("quality"), updated_at=bindparam("updated_at"))
+    )
+    when = datetime(2030, 1, 1)
+    big = 10**30
+    async with sessions() as session, session.begin():
+        if database_url.startswith("sqlite"):  # sqlite3 binds neither (legacy: 500): the client's 400
+            with pytest.raises(Unstorable):
+                await set_quality.write(session, {"b_id": 5, "quality": big, "updated_at": when})
+            return
+        # MariaDB: bound as legacy's PyMySQL writes them (services/_bounds.py, bind_singles)
+        await set_quality.write(session, {"b_id": 5, "quality": big, "updated_at": when})
+        await set_quality.write(session, {"b_id": 6, "quality": ["720p"], "updated_at": when})
+    async with sessions() as session:
+        stored = (
+            await session.execute(text("SELECT id, quality FROM videos WHERE id IN (5, 6) ORDER BY id"))
+        ).all()
+    assert [tuple(r) for r in stored] == [(5, str(big)), (6, "720p")]
