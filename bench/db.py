@@ -355,15 +355,13 @@ def run_backend(
         cells = interleave(list(targets), list(servers), rounds, run)
         if flames:
             for name in targets:
-                if name == WRITE_MIX:
-                    continue
                 for side in ("legacy", "services"):
                     base, pid = servers[side]
-                    path, _ = targets[name]
+                    path, lua = targets[name]
                     svg = RESULTS / f"flame-db-{backend}-{_slug(name)}-{side}.svg"
                     drain(pids)
                     with flame_graph(pid, svg, seconds):
-                        wrk(base + path, connections, seconds, cpu=LOAD_CPU)
+                        wrk(base + path, connections, seconds, script=lua, cpu=LOAD_CPU)
                     _say(f"  flame graph {svg.name}")
     return [
         Row(backend, name, side, cell.summary(), trips.get((name, side), float("nan")))

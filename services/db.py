@@ -34,7 +34,9 @@ lock, a dozen pooled connections each hold a transaction open across several eve
 turns and the others spin in SQLite's busy handler, which sleeps 1, 2, 5 ... 100 ms between
 retries: throughput fell to a third of legacy's and the p99 went past a second. Queued on
 an asyncio lock instead, each writer starts the moment the previous one commits. Legacy
-(another process) still meets the services through the busy timeout, as before.
+(another process) still meets the services through the busy timeout, as before. Every write
+request queues here, the single-statement PUTs too: their autocommit shortcut exists only
+beside MariaDB's autocommit twin engine.
 """
 
 from __future__ import annotations
@@ -160,7 +162,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and one transaction per request."""
     state = request.app.state
     reads: async_sessionmaker[AsyncSession] = getattr(state, "read_sessionmaker", state.sessionmaker)
-    single_write = SINGLE_WRITE_KEY in request.scope and reads is not state.sessionmaker
+    # Only an autocommit twin (MariaDB) commits a single-statement write by itself; on SQLite
+    # the read sessions share the writers' engine, and a write there must queue as one.
+    autocommit_twin = getattr(state, "read_engine", None) is not getattr(state, "engine", None)
+    single_write = autocommit_twin and SINGLE_WRITE_KEY in request.scope
     if request.method in READ_METHODS or single_write:
         async with reads() as session, session.begin():
             yield session

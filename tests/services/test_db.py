@@ -103,8 +103,17 @@ def _starlette(request: httpx.Request) -> Request:
     )
 
 
-async def test_concurrent_setting_and_status_writes_on_sqlite_all_succeed(seeded_sqlite: str) -> None:
-    app = create_app(Settings(database_url=async_url(seeded_sqlite), settings_cache_ttl=0))
+@pytest.mark.parametrize("busy_timeout_ms", [10_000, 0])
+async def test_concurrent_setting_and_status_writes_on_sqlite_all_succeed(
+    seeded_sqlite: str, busy_timeout_ms: int
+) -> None:
+    # With no busy timeout, a write that met another one in SQLite would fail at once: every
+    # write must have queued on the process's writer lock (the single-statement PUTs did not,
+    # and spent up to 100 ms per retry in SQLite's busy handler: the write mix's p99).
+    settings = Settings(
+        database_url=async_url(seeded_sqlite), settings_cache_ttl=0, sqlite_busy_timeout_ms=busy_timeout_ms
+    )
+    app = create_app(settings)
     admin = {"mvidarr_session": live_session_cookie(seeded_sqlite, "admin")}  # settings writes need an admin
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
