@@ -95,3 +95,11 @@ def test_duplicate_ids_are_refused() -> None:
     body = ENTRY.split("differences:\n", 1)[1]
     with pytest.raises(ValidationError, match="duplicate id"):
         parse(ENTRY + body)
+
+
+def test_a_head_answer_to_a_legacy_500_may_announce_another_length() -> None:
+    """HEAD carries no body for the regex to read, only the length of the one it leaves out:
+    the 500's hygiene entry must allow that length (the differential fuzzer met
+    HEAD /api/playlists/?page=2**64+1 on MariaDB: legacy 500 of 1114 bytes, services 400 of 35)."""
+    head = Exchange("HEAD", "/api/playlists/", query=[("page", str(2**64 + 1))])
+    assert "headers.content-length" in load().allowed(head, Reply(500, [("content-length", "1114")], b""))
