@@ -68,7 +68,9 @@ class TaggedJSON:
 
     @staticmethod
     def dumps(value: Any) -> str:
-        return json.dumps(_tag(value), separators=(",", ":"))
+        # Flask's JSON provider sorts keys: a re-sent session is Flask's bytes whatever the
+        # order the cookie arrived in (a client could otherwise tell which side answered).
+        return json.dumps(_tag(value), separators=(",", ":"), sort_keys=True)
 
     @staticmethod
     def loads(value: str | bytes) -> Any:

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from markupsafe import Markup
 
-from services.auth.flask_session import dump_session, load_session
+from services.auth.flask_session import dump_session, load_session, session_serializer
 
 SECRET = "test-secret"
 
@@ -40,6 +40,21 @@ def test_a_cookie_flask_signed_is_read() -> None:
     assert loaded["uid"] == uuid.UUID(int=7) and loaded["when"] == datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
     assert loaded["html"] == "<b>x</b>"
     assert loaded["nested"] == {" t": "looks tagged"} and loaded["list"] == [(2, 3)]
+
+
+def test_the_payload_is_flasks_bytes_whatever_the_key_order() -> None:
+    data = {
+        "username": "admin",
+        "_permanent": True,
+        "user_id": 1,
+        "z": {"b": 1, "a": "é"},
+        "session_token": "t",
+    }
+    app = Flask(__name__)
+    app.secret_key = SECRET
+    with app.app_context():  # as when Flask saves a session: its JSON provider sorts keys
+        flask_payload = app.session_interface.get_signing_serializer(app).dump_payload(data)  # type: ignore[attr-defined]
+    assert session_serializer(SECRET).dump_payload(data) == flask_payload
 
 
 def test_a_cookie_the_services_sign_is_read_by_flask() -> None:
