@@ -140,11 +140,6 @@ class Prepared:
         self, session: AsyncSession, params: Mapping[str, Any], *, fetch: bool
     ) -> tuple[_Rendered, Sequence[Any], int]:
         conn, driver = await _held(session)
-        return await self._send(conn, driver, params, fetch=fetch)
-
-    async def _send(
-        self, conn: AsyncConnection, driver: Any, params: Mapping[str, Any], *, fetch: bool
-    ) -> tuple[_Rendered, Sequence[Any], int]:
         dialect = conn.dialect
         rendered = self.render(dialect)
         args = guarded(rendered.arguments(params), mariadb=dialect.name == "mysql")
