@@ -5,9 +5,11 @@
 - Query strings: `request.args.get(name, default, type=int)`: a value that `int()` refuses
   falls back to the default, never an error. `request.args.get` is the FIRST value of a
   repeated name and `request.cookies.get` the first of a repeated cookie (werkzeug's
-  MultiDicts); Starlette keeps the last. `WerkzeugFirstValues` rewrites the query string and
-  the Cookie header once, at the edge, so every handler, FastAPI `Query()` and the session
-  reader see werkzeug's values (`DELETE /api/artists/5?force=false&force=true` is not forced).
+  MultiDicts); Starlette keeps the last. Repeated Cookie headers reach legacy joined with ","
+  into one (its WSGI server does that), Starlette reads only the first. `WerkzeugFirstValues`
+  rewrites the query string and the Cookie header(s) once, at the edge, so every handler,
+  FastAPI `Query()` and the session reader see werkzeug's values
+  (`DELETE /api/artists/5?force=false&force=true` is not forced).
 - Routing misses under `/api/`: `{"error": "<HTTP reason>"}` (legacy's error handler), and a
   308 to the slash URL when only the trailing slash is missing (werkzeug's strict slashes).
 """
@@ -169,11 +171,15 @@ class WerkzeugFirstValues:
             if rewritten is not None:
                 scope = {**scope, "query_string": rewritten, RAW_QUERY_KEY: query}
             headers = scope["headers"]
-            for index, (name, value) in enumerate(headers):
-                if name == b"cookie":
-                    cookies = first_value_cookies(value.decode("latin-1"))
-                    if cookies is not None:
-                        fixed = (b"cookie", cookies.encode("latin-1"))
-                        scope = {**scope, "headers": [*headers[:index], fixed, *headers[index + 1 :]]}
-                    break
+            values = [value for name, value in headers if name == b"cookie"]
+            if values:
+                # Repeated Cookie headers reach a WSGI app as ONE HTTP_COOKIE, joined with ","
+                # (gunicorn and werkzeug's server alike); Starlette reads only the first header.
+                joined = b",".join(values).decode("latin-1")
+                cookies = first_value_cookies(joined)
+                if cookies is not None or len(values) > 1:
+                    at = next(i for i, (name, _) in enumerate(headers) if name == b"cookie")
+                    fixed = (b"cookie", (joined if cookies is None else cookies).encode("latin-1"))
+                    rest = [pair for pair in headers[at + 1 :] if pair[0] != b"cookie"]
+                    scope = {**scope, "headers": [*headers[:at], fixed, *rest]}
         await self.app(scope, receive, send)

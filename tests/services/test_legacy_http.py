@@ -81,3 +81,23 @@ def test_the_first_of_two_cookies_wins_as_in_werkzeug(client: httpx.Client, cook
 def test_a_plain_cookie_header_is_left_alone() -> None:
     assert first_value_cookies("a=1; b=2") is None
     assert first_value_cookies("a=1; a=2") == "a=1"
+
+
+@pytest.mark.parametrize(
+    "cookies",
+    [
+        ["mvidarr_session=signed", "x=" + "y" * 6000],  # a long second header: no session on legacy
+        ["a=1", "mvidarr_session=signed"],
+        ["mvidarr_session=first", "mvidarr_session=second"],
+        ['a="q,uoted"', "b=2", "c=3"],
+    ],
+)
+def test_repeated_cookie_headers_are_read_as_one_joined_with_commas(
+    client: httpx.Client, cookies: list[str]
+) -> None:
+    # gunicorn and werkzeug's server both hand a WSGI app repeated headers as ONE value joined
+    # with "," (werkzeug.serving: f"{environ[key]},{value}"); Starlette alone would read the first
+    # header only, so `mvidarr_session=signed` followed by another Cookie header logged the caller
+    # in on services and not on legacy.
+    seen = client.get("/", headers=[("Cookie", value) for value in cookies]).json()
+    assert seen["cookies"] == dict(_werkzeug(cookie=",".join(cookies)).cookies.items())
