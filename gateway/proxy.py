@@ -34,6 +34,7 @@ from gateway.fallback import Attempt, fallback_for
 from gateway.forwarding import DuplicateHost, HeaderRewriter
 from gateway.headers import new_request_id, response_headers, valid_request_id
 from gateway.hooks import Answer, ExchangeHooks
+from gateway.legacy_limits import LegacyServerLimits
 from gateway.metrics import GatewayMetrics
 from gateway.mirroring import Mirroring
 from gateway.paths import UnsafePath, split_path
@@ -100,6 +101,11 @@ class Proxy:
         self.server_header = ServerHeader(settings.server_header)
         self._max_header_bytes = settings.max_header_bytes
         self._max_body = settings.max_body_bytes
+        self.legacy_limits = LegacyServerLimits(
+            settings.legacy_limit_request_line,
+            settings.legacy_limit_request_field_size,
+            settings.legacy_limit_request_fields,
+        )
         self._rid_name = settings.request_id_header.lower().encode("latin-1")
 
     def request_id(self, scope: Scope) -> str:
@@ -226,7 +232,13 @@ class Proxy:
         exchange.forward_path, parts = split_path(raw_path, scope["path"])
         decision = exchange.decision = self.decider.decide_request(table, scope["method"], parts, scope)
         upstream = exchange.upstream = table.upstreams[decision.upstream]
-        exchange.head = self.rewriter.build(scope, upstream, exchange.request_id, trace=exchange.trace)
+        rid, trace = exchange.request_id, exchange.trace
+        head = exchange.head = self.rewriter.build(scope, upstream, rid, trace=trace)
+        instead = self.legacy_limits.legacy_instead(table, decision, exchange.forward_path, scope, head)
+        if instead is not None:  # legacy's server refuses it: let legacy answer (legacy_limits)
+            exchange.decision = instead
+            upstream = exchange.upstream = table.upstreams[instead.upstream]
+            exchange.head = self.rewriter.build(scope, upstream, rid, trace=trace)
 
     def _refuse(self, exchange: Exchange) -> tuple[int, str, str] | None:
         head = exchange.head

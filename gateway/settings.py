@@ -37,6 +37,13 @@ class GatewaySettings(BaseSettings):
     max_header_bytes: int = Field(DEFAULT_MAX_HEADER_BYTES, ge=1024)
     #: Request body limit in bytes (None: unlimited); larger bodies get 413.
     max_body_bytes: int | None = Field(None, ge=0)
+    #: Legacy's gunicorn limit_request_line (0: none). A longer request line is sent to legacy even on
+    #: a migrated route, so it gets legacy's 414 whichever side the route is on.
+    legacy_limit_request_line: int = Field(4094, ge=0)
+    #: Legacy's gunicorn limit_request_field_size (0: none): a longer header line goes to legacy (431).
+    legacy_limit_request_field_size: int = Field(8190, ge=0)
+    #: Legacy's gunicorn limit_request_fields (0: none): more header lines go to legacy (431).
+    legacy_limit_request_fields: int = Field(100, ge=0)
     #: Peers whose X-Forwarded-* headers are trusted and extended; others' are replaced. Needs
     #: GATEWAY_ADMIN_TOKEN: behind a proxy every client is loopback, so the gateway refuses to start.
     trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
