@@ -32,6 +32,7 @@ from gateway.errors import UpstreamError, UpstreamProtocolError, UpstreamTimeout
 from gateway.exchange import Exchange
 from gateway.fallback import Attempt, fallback_for
 from gateway.forwarding import DuplicateHost, HeaderRewriter
+from gateway.header_order import legacy_order
 from gateway.headers import new_request_id, response_headers, valid_request_id
 from gateway.hooks import Answer, ExchangeHooks
 from gateway.legacy_limits import LegacyServerLimits
@@ -302,6 +303,8 @@ class Proxy:
             out, has_rid = response_headers(response.raw_headers, self._rid_name)
             from_legacy = decision.side is Side.LEGACY or exchange.fell_back_from is not None
             self.server_header.apply(out, from_legacy=from_legacy)
+            if not from_legacy:
+                legacy_order(out)
             if not has_rid:
                 out.append((self._rid_name, exchange.request_id.encode("latin-1")))
             if self._route_headers:
